@@ -267,3 +267,45 @@ SODRA_ALVSBORG: dict[str, str] = {
     "1452": "Tranemo",
     "1442": "Vårgårda",
 }
+
+
+# --- in-memory dtypes --------------------------------------------------------
+
+PANDAS_DTYPES: dict[str, str] = {
+    "text": "str",
+    "int": "Int64",
+    "number": "float64",
+    "bool": "boolean",
+    "date": "datetime64[us]",
+    "timestamp": "datetime64[us]",
+}
+
+
+def coerce_frame(frame, table_name: str):
+    """Give a frame read from the store the in-memory dtypes of the contract.
+
+    Columns come out in contract order; pandas is imported lazily so that
+    this module stays importable without it.
+    """
+    import pandas as pd
+
+    table = TABLES[table_name]
+    out = {}
+    for col in table.columns:
+        s = frame[col.name] if col.name in frame.columns else pd.Series([None] * len(frame), dtype="object")
+        dtype = PANDAS_DTYPES[col.type]
+        if col.type in ("date", "timestamp"):
+            s = pd.to_datetime(s, errors="coerce")
+            s = s.astype("datetime64[us]")
+            if col.type == "date":
+                s = s.dt.normalize()
+        elif col.type == "bool":
+            s = s.map(lambda v: pd.NA if v is None or (isinstance(v, float) and v != v) else bool(v)).astype("boolean")
+        elif col.type == "int":
+            s = pd.to_numeric(s, errors="coerce").astype("Int64")
+        elif col.type == "number":
+            s = pd.to_numeric(s, errors="coerce").astype("float64")
+        else:
+            s = s.astype("str")
+        out[col.name] = s.reset_index(drop=True)
+    return pd.DataFrame(out)
