@@ -293,7 +293,6 @@ def coerce_frame(frame, table_name: str):
     out = {}
     for col in table.columns:
         s = frame[col.name] if col.name in frame.columns else pd.Series([None] * len(frame), dtype="object")
-        dtype = PANDAS_DTYPES[col.type]
         if col.type in ("date", "timestamp"):
             s = pd.to_datetime(s, errors="coerce")
             s = s.astype("datetime64[us]")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_access.contract import TABLES, Column, Table
+from data_access.contract import PANDAS_DTYPES, TABLES, Column, Table
 
 FIRST_DATA_ROW = 2  # the header is spreadsheet row 1
 
@@ -288,19 +288,8 @@ def validate_frame(raw: pd.DataFrame, table_name: str, file_name: str) -> tuple[
 
 
 def _empty(col: Column, n: int) -> pd.Series:
-    dtype = {
-        "text": "str",
-        "int": "Int64",
-        "number": "float64",
-        "bool": "boolean",
-        "date": "datetime64[us]",
-        "timestamp": "datetime64[us]",
-    }[col.type]
-    if dtype == "str":
-        return pd.Series([None] * n, dtype="str")
-    return pd.Series(pd.array([pd.NA] * n, dtype="Int64"), dtype=dtype) if dtype in ("Int64", "boolean") else pd.Series(
-        np.full(n, np.nan), dtype=dtype
-    )
+    """An all-missing column of the contract dtype (an optional column that was not delivered)."""
+    return pd.Series([None] * n, dtype="object").astype(PANDAS_DTYPES[col.type])
 
 
 def _check_ranges(frame: pd.DataFrame, table: Table, out: _Collector) -> None:
