@@ -66,18 +66,26 @@ def detect_separator(text: str) -> str:
 
 
 def read_csv_text(text: str) -> pd.DataFrame:
+    """Parse CSV text (any accepted separator) into a raw frame of text cells.
+
+    The header is read separately so that a repeated column name stays
+    visible to validation instead of being renamed by pandas.
+    """
     sep = detect_separator(text)
+    header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
     frame = pd.read_csv(
         io.StringIO(text),
         sep=sep,
+        header=None,
+        skiprows=1,
+        names=list(range(len(header))),
         dtype=str,
         keep_default_na=False,
         na_values=[""],
-        skipinitialspace=False,
         quoting=csv.QUOTE_MINIMAL,
         engine="c",
     )
-    frame.columns = [normalise_header(c) for c in frame.columns]
+    frame.columns = [normalise_header(c) for c in header]
     frame.attrs["decimal_comma"] = sep == ";"
     return frame
 

@@ -308,7 +308,12 @@ def _check_ranges(frame: pd.DataFrame, table: Table, out: _Collector) -> None:
             reason = f"får inte vara mindre än {_num(col.min)}"
         else:
             reason = f"får inte vara större än {_num(col.max)}"
-        out.add(bad, col.name, lambda v, r=reason, c=col: f"{c.swedish.capitalize()} {_show(v)} {r}.", values)
+        out.add(bad, col.name, lambda v, r=reason, c=col: f"{_cap(c.swedish)} {_show(v)} {r}.", values)
+
+
+def _cap(text: str) -> str:
+    """First letter upper case, the rest untouched ('CFS-poäng' stays as it is)."""
+    return text[:1].upper() + text[1:]
 
 
 def _num(x: float) -> str:
@@ -348,7 +353,7 @@ def _check_orders(frame: pd.DataFrame, table: Table, out: _Collector) -> None:
         out.add(
             bad,
             later,
-            f"{table.column_map[later].swedish.capitalize()} ligger före {table.column_map[earlier].swedish}.",
+            f"{_cap(table.column_map[later].swedish)} ligger före {table.column_map[earlier].swedish}.",
         )
 
 
@@ -357,8 +362,8 @@ def _check_pairs(frame: pd.DataFrame, table: Table, out: _Collector) -> None:
         only_a = (frame[a].notna() & frame[b].isna()).to_numpy()
         only_b = (frame[a].isna() & frame[b].notna()).to_numpy()
         ca, cb = table.column_map[a], table.column_map[b]
-        out.add(only_a, b, f"{cb.swedish.capitalize()} saknas fast {ca.swedish} är ifylld (båda ifyllda eller båda tomma).")
-        out.add(only_b, a, f"{ca.swedish.capitalize()} saknas fast {cb.swedish} är ifylld (båda ifyllda eller båda tomma).")
+        out.add(only_a, b, f"{_cap(cb.swedish)} saknas fast {ca.swedish} är ifylld (båda ifyllda eller båda tomma).")
+        out.add(only_b, a, f"{_cap(ca.swedish)} saknas fast {cb.swedish} är ifylld (båda ifyllda eller båda tomma).")
 
 
 def parse_csv_for_tests(text: str, table: str, file_name: str = "test.csv"):

@@ -1,0 +1,12 @@
+"""What is loaded: rows per table and municipality and the date span (aggregated, no persons)."""
+
+import streamlit as st
+
+from ui.loaded import loaded_overview
+
+st.title("Dataunderlag – vad som finns inläst")
+st.caption(
+    "Antal rader per tabell och kommun och vilken period de täcker. "
+    "Indikatorvyerna kommer i kommande versioner."
+)
+loaded_overview()
