@@ -34,9 +34,17 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    return make_engine(url or get_settings().database_url)
+    """The process-wide engine for ``url`` (default: the configured store)."""
+    return _engine_for(url or get_settings().database_url)
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+get_engine.cache_clear = _engine_for.cache_clear  # type: ignore[attr-defined]
 
 
 def alembic_config(engine: Engine):

@@ -9,18 +9,19 @@ from data_access.access import SYSTEM
 from data_access.contract import TABLES
 from data_access.db import ensure_schema, get_engine
 from data_access.queries import loaded_summary
+from data_access.settings import get_settings
 from ui.labels import municipality_names
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _summary() -> pd.DataFrame:
-    engine = get_engine()
+def _summary(database_url: str) -> pd.DataFrame:
+    engine = get_engine(database_url)
     ensure_schema(engine)
     return loaded_summary(access=SYSTEM, engine=engine)
 
 
 def loaded_overview() -> None:
-    summary = _summary()
+    summary = _summary(get_settings().database_url)
     if summary.empty:
         st.info("Ingen data är inläst ännu. Kör `make run` (laddar exempeldata) eller importera filer.")
         return
