@@ -318,3 +318,16 @@ def test_property_valid_rows_round_trip(sqlite_store, tmp_path_factory, rows, se
     ]
     assert back["team"].tolist() == expected["team"].tolist()
     assert back["acute"].tolist() == expected["acute"].tolist()
+
+
+def test_default_targets_are_seeded_by_migration(store):
+    with store.connect() as conn:
+        rows = conn.execute(
+            text("SELECT indicator_id, kind, operator, value, change, baseline_period FROM targets ORDER BY indicator_id")
+        ).all()
+    by_id = {r[0]: tuple(r[1:]) for r in rows}
+    assert by_id["sip_coverage_home_care"] == ("absolute", ">=", 70.0, None, None)
+    assert by_id["home_visit_median_hours_offhours"] == ("absolute", "<", 8.0, None, None)
+    assert by_id["readmission_30d_65"] == ("relative", "<=", None, -0.2, "2024")
+    assert "frequent_attenders" not in by_id
+    assert len(rows) == 12
