@@ -1,0 +1,72 @@
+"""Export helpers: CSV for Swedish Excel, xlsx and PNG, with formula neutralisation.
+
+The byte builders are plain functions (tested without Streamlit);
+:func:`download_buttons` draws the buttons. Suppression must already have
+been applied to the frame (the data layer does it for the viewer).
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Prefix text that a spreadsheet would read as a formula with an apostrophe (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
+            out[col] = out[col].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV that Swedish Excel opens directly: UTF-8 with BOM, `;`, decimal comma."""
+    buf = io.StringIO()
+    _safe(frame).to_csv(buf, sep=";", decimal=",", index=False, date_format="%Y-%m-%d")
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(frame: pd.DataFrame, sheet: str = "Data") -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        _safe(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
+    return buf.getvalue()
+
+
+def png_bytes(figure, *, width: int = 1100, height: int = 520) -> bytes:
+    """A static PNG of a Plotly figure (kaleido drives Debian's Chromium)."""
+    return figure.to_image(format="png", width=width, height=height, scale=1)
+
+
+def download_buttons(frame: pd.DataFrame, *, name: str, key: str, figure=None) -> None:
+    """CSV, xlsx (and PNG for a figure) download buttons for one table or chart."""
+    import streamlit as st
+
+    cols = st.columns(3 if figure is not None else 2)
+    cols[0].download_button(
+        "Ladda ner CSV", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"{key}-csv",
+        help="Semikolonseparerad, decimalkomma – öppnas direkt i svenska Excel.",
+    )
+    cols[1].download_button(
+        "Ladda ner Excel", xlsx_bytes(frame), file_name=f"{name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
+    )
+    if figure is not None:
+        if cols[2].button("Skapa bild (PNG)", key=f"{key}-png-make", help="Tar några sekunder första gången."):
+            st.session_state[f"{key}-png"] = png_bytes(figure)
+        if st.session_state.get(f"{key}-png"):
+            cols[2].download_button(
+                "Ladda ner PNG", st.session_state[f"{key}-png"], file_name=f"{name}.png", mime="image/png",
+                key=f"{key}-png-dl",
+            )
