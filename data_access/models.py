@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -220,6 +221,11 @@ class IndicatorResult(Base):
     ci_low: Mapped[float | None] = mapped_column(Float)
     ci_high: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(24))
+    # Suppression for viewers not entitled to small numbers, decided over the
+    # whole table at recompute time (primary and secondary); values are
+    # stored as computed and blanked when read by such a viewer.
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    suppression: Mapped[str | None] = mapped_column(String(16))
     n_unassessed: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime)

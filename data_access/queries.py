@@ -142,25 +142,41 @@ def import_history(*, access: AccessContext, engine: Engine | None = None, limit
     return pd.DataFrame([dict(r) for r in rows])
 
 
+SUPPRESSED_VALUE_COLUMNS = ("numerator", "denominator", "value", "ci_low", "ci_high", "n_unassessed")
+
+
 def load_indicator_results(
     *,
     access: AccessContext,
     period_type: str,
     indicator_ids: Iterable[str] | None = None,
     municipalities: Iterable[str] | None = None,
+    sexes: Iterable[str] | None = None,
     engine: Engine | None = None,
 ) -> pd.DataFrame:
-    """The persisted tidy indicator table (pages read this, never raw events)."""
+    """The persisted tidy indicator table (pages read this, never raw events).
+
+    For a viewer not entitled to small numbers, the numbers of every row
+    flagged at recompute time (primary or secondary suppression) come back
+    empty, so nothing downstream (charts, tables, exports) can show them.
+    The area total ``ALL`` is returned only to viewers of every municipality.
+    """
     engine = engine or get_engine()
     m = IndicatorResult
     stmt = select(m).where(m.period_type == period_type)
     if indicator_ids is not None:
         stmt = stmt.where(m.indicator_id.in_(list(indicator_ids)))
+    if sexes is not None:
+        stmt = stmt.where(m.sex.in_(list(sexes)))
     muni = _municipality_filter(m, access, municipalities)
     if muni is not None:
-        # ALL (the area total) is shown only to viewers who may see every municipality.
         stmt = stmt.where(muni)
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(m.indicator_id, m.municipality_code, m.sex, m.period)).scalars().all()
     cols = [c.name for c in m.__table__.columns]
-    return pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
+    frame = pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
+    if not access.entitled_small_numbers and len(frame):
+        hidden = frame["suppressed"].astype(bool)
+        for c in SUPPRESSED_VALUE_COLUMNS:
+            frame[c] = frame[c].astype("float64").mask(hidden)
+    return frame

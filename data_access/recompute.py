@@ -19,6 +19,7 @@ from data_access.access import SYSTEM
 from data_access.db import ensure_schema, get_engine
 from data_access.models import IndicatorResult
 from data_access.queries import load_frames
+from data_access.settings import get_settings
 
 PERIOD_TYPES = ("month", "quarter", "year")
 RESULT_COLUMNS = [c.name for c in IndicatorResult.__table__.columns]
@@ -33,10 +34,24 @@ def compute_results(frames: dict[str, pd.DataFrame], *, end_date: dt.date | None
         table = compute_all(frames, period=period_type, end_date=end_date)
         parts.append(table.assign(period_type=period_type))
     out = pd.concat(parts, ignore_index=True)
+    out = _with_suppression_flags(out)
     out["computed_at"] = dt.datetime.now().replace(microsecond=0)
     for c in ("period_start", "period_end"):
         out[c] = pd.to_datetime(out[c]).dt.date
     return out[RESULT_COLUMNS]
+
+
+def _with_suppression_flags(table: pd.DataFrame) -> pd.DataFrame:
+    """Decide suppression once, over the whole table, for non-entitled viewers.
+
+    Secondary suppression must see every municipality and sex of a group;
+    deciding it per query would let two differently filtered views reveal a
+    hidden cell. The values themselves are kept; readers blank them.
+    """
+    from metrics.suppression import suppress
+
+    flags = suppress(table, entitled=False, threshold=get_settings().suppression_threshold)
+    return table.assign(suppressed=flags["suppressed"].to_numpy(), suppression=flags["suppression"].to_numpy())
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

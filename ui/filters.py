@@ -1,0 +1,142 @@
+"""The shared sidebar filters, kept in the URL query string.
+
+This component owns its session-state keys (prefix ``f_``) and the query
+parameters below; pages only call :func:`sidebar_filters` and use the
+returned :class:`Filters`. A copied link reopens the same view because every
+filter is read from the query string on the first run and written back on
+every run (which also carries the filters across page changes).
+
+Query parameters (Swedish, readable in a link):
+``kommun`` (comma-separated codes; empty = hela området), ``period``
+(``manad``/``kvartal``/``ar``), ``fran``/``till`` (``YYYY-MM``), ``tema``,
+``kon`` (``alla``/``kvinnor``/``man``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ui.labels import MONTHS_SV, municipality_names
+
+GRAINS = {"manad": ("month", "Månad"), "kvartal": ("quarter", "Kvartal"), "ar": ("year", "År")}
+SEXES = {"alla": ("T", "Alla"), "kvinnor": ("K", "Kvinnor"), "man": ("M", "Män")}
+ALL_THEMES = "alla"
+
+
+@dataclass(frozen=True)
+class Filters:
+    municipalities: tuple[str, ...]  # empty = the whole area
+    grain: str  # month | quarter | year
+    start: dt.date  # first day of the first month
+    end: dt.date  # last day of the last month
+    theme: str | None  # None = every theme
+    sex: str  # T | K | M
+
+    @property
+    def municipality_codes(self) -> tuple[str, ...]:
+        """What to show: the chosen municipalities, or the area total."""
+        return self.municipalities or ("ALL",)
+
+
+def parse_month(text: str | None, default: dt.date) -> dt.date:
+    try:
+        year, month = (int(p) for p in str(text).split("-")[:2])
+        return dt.date(year, month, 1)
+    except (TypeError, ValueError):
+        return default
+
+
+def month_label(d: dt.date) -> str:
+    return f"{MONTHS_SV[d.month - 1]} {d.year}"
+
+
+def _month_options(first: dt.date, last: dt.date) -> list[dt.date]:
+    out, d = [], dt.date(first.year, first.month, 1)
+    while d <= last:
+        out.append(d)
+        d = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return out
+
+
+def _month_end(d: dt.date) -> dt.date:
+    nxt = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def _init(key: str, value) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def sidebar_filters(
+    *,
+    municipalities: Sequence[str],
+    first_month: dt.date,
+    last_month: dt.date,
+    themes: Sequence[str],
+    allow_area: bool = True,
+) -> Filters:
+    """Draw the shared filters in the sidebar and return the chosen values."""
+    qp = st.query_params
+    names = municipality_names()
+    codes = [c for c in municipalities if c != "ALL"]
+    months = _month_options(first_month, last_month)
+
+    wanted = [c for c in qp.get("kommun", "").split(",") if c in codes]
+    _init("f_kommun", wanted if (wanted or allow_area) else codes[:1])
+    _init("f_period", qp.get("period") if qp.get("period") in GRAINS else "manad")
+    default_start = months[max(0, len(months) - 24)] if months else first_month
+    start = parse_month(qp.get("fran"), default_start)
+    end = parse_month(qp.get("till"), months[-1] if months else last_month)
+    _init("f_fran", min((m for m in months if m >= start), default=default_start))
+    _init("f_till", max((m for m in months if m <= end), default=months[-1] if months else last_month))
+    _init("f_tema", qp.get("tema") if qp.get("tema") in themes else ALL_THEMES)
+    _init("f_kon", qp.get("kon") if qp.get("kon") in SEXES else "alla")
+
+    with st.sidebar:
+        st.header("Urval")
+        chosen = st.multiselect(
+            "Kommun",
+            codes,
+            key="f_kommun",
+            format_func=lambda c: names.get(c, c),
+            placeholder="Hela området" if allow_area else "Välj kommun",
+            help="Välj en eller flera kommuner. Tomt val visar hela området (summan av alla kommuner).",
+        )
+        grain = st.radio(
+            "Period", list(GRAINS), key="f_period", format_func=lambda g: GRAINS[g][1], horizontal=True
+        )
+        if months:
+            c1, c2 = st.columns(2)
+            start = c1.selectbox("Från", months, key="f_fran", format_func=month_label)
+            end = c2.selectbox("Till", months, key="f_till", format_func=month_label)
+        if start > end:
+            st.warning("Från-månaden ligger efter till-månaden; urvalet är vänt.")
+            start, end = end, start
+        theme = st.selectbox(
+            "Tema", [ALL_THEMES, *themes], key="f_tema", format_func=lambda t: "Alla teman" if t == ALL_THEMES else t
+        )
+        sex = st.radio("Kön", list(SEXES), key="f_kon", format_func=lambda s: SEXES[s][1], horizontal=True)
+
+    st.query_params.update(
+        {
+            "kommun": ",".join(chosen),
+            "period": grain,
+            "fran": f"{start:%Y-%m}",
+            "till": f"{end:%Y-%m}",
+            "tema": theme,
+            "kon": sex,
+        }
+    )
+    return Filters(
+        municipalities=tuple(chosen),
+        grain=GRAINS[grain][0],
+        start=start,
+        end=_month_end(end),
+        theme=None if theme == ALL_THEMES else theme,
+        sex=SEXES[sex][0],
+    )
