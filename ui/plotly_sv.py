@@ -43,7 +43,20 @@ SV_MONTHS: list[str] = [
     "november",
     "december",
 ]
-SV_SHORT_MONTHS: list[str] = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+SV_SHORT_MONTHS: list[str] = [
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "maj",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "okt",
+    "nov",
+    "dec",
+]
 # d3 / Plotly week days start on Sunday.
 SV_DAYS: list[str] = ["söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"]
 SV_SHORT_DAYS: list[str] = ["sön", "mån", "tis", "ons", "tor", "fre", "lör"]

@@ -1,0 +1,445 @@
+"""Plotly SPC chart and its table alternative, drawn from a ``metrics.spc.spc_table`` result.
+
+Draw only: every number comes from the table and its ``attrs["spc_options"]``.
+No Streamlit here; the page shows the figure with
+``st.plotly_chart(fig, config=ui.plotly_sv.plotly_config())``.
+
+Colours are from the Okabe–Ito colour-blind-safe palette and every signal
+category also has its own marker symbol, so colour is never the only cue:
+
+* common cause: grey circle;
+* special cause, improvement: blue (#0072B2) diamond;
+* special cause, concern: orange (#E69F00) square;
+* special cause without a preferred direction: purple (#CC79A7) triangle;
+* excluded point: open grey cross.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from metrics.spc import POINT_TYPE_LABELS_SV, summarise_table
+from ui.plotly_sv import SEPARATORS, SV_SHORT_MONTHS, format_number_sv, format_period_sv
+
+__all__ = ["COLOURS", "MARKERS", "build_spc_figure", "spc_table_alternative"]
+
+COLOURS: dict[str, str] = {
+    "common": "#7F7F7F",
+    "special_improvement": "#0072B2",
+    "special_concern": "#E69F00",
+    "special_neutral": "#CC79A7",
+    "excluded": "#7F7F7F",
+    "line": "#9E9E9E",
+    "centre": "#000000",
+    "centre_signal": "#D55E00",
+    "limits": "#404040",
+    "target": "#009E73",
+    "annotation": "#56B4E9",
+}
+"""Okabe–Ito colours per element."""
+
+MARKERS: dict[str, str] = {
+    "common": "circle",
+    "special_improvement": "diamond",
+    "special_concern": "square",
+    "special_neutral": "triangle-up",
+    "excluded": "x-thin-open",
+}
+"""Marker symbol per point type (shape as well as colour)."""
+
+_LEGEND_SV: dict[str, str] = {
+    "common": "Vanlig variation",
+    "special_improvement": "Särskild orsak – förbättring",
+    "special_concern": "Särskild orsak – försämring",
+    "special_neutral": "Särskild orsak",
+    "excluded": "Utesluten punkt",
+}
+
+_RULE_LABELS_SV: dict[str, str] = {
+    "outside": "utanför gränserna",
+    "long_run": "ovanligt lång serie",
+    "shift": "7 i rad på samma sida",
+    "trend": "7 i rad stigande/fallande",
+    "two_in_three": "2 av 3 nära gränsen",
+}
+_RULES_IN_SET: dict[str, tuple[str, ...]] = {
+    "anhoej": ("outside", "long_run"),
+    "nhs": ("outside", "shift", "trend", "two_in_three"),
+    "both": ("outside", "long_run", "shift", "trend", "two_in_three"),
+}
+
+
+def _options(table: pd.DataFrame) -> Mapping[str, Any]:
+    opts = table.attrs.get("spc_options")
+    if not opts:
+        raise ValueError("table must come from metrics.spc.spc_table() (attrs['spc_options'] is missing)")
+    return opts
+
+
+def _scale(opts: Mapping[str, Any]) -> tuple[float, str]:
+    """Proportions (p, pp) are shown in per cent."""
+    return (100.0, " %") if opts["chart"] in ("p", "pp") else (1.0, "")
+
+
+def _decimals(value_format: str) -> int:
+    m = re.search(r"\.(\d+)", value_format)
+    return int(m.group(1)) if m else 0
+
+
+def _is_monthly(x: pd.Series) -> bool:
+    if not pd.api.types.is_datetime64_any_dtype(x):
+        return False
+    d = pd.DatetimeIndex(x)
+    return bool(len(d)) and bool(np.all((d.day == 1) & (d.hour == 0)))
+
+
+def _month_ticks(x: pd.Series, max_ticks: int = 12) -> dict[str, Any]:
+    """Ticks at month starts with Swedish labels ("jan 2025") for a date axis.
+
+    Set on the axis itself so that exported images are Swedish too, whatever
+    the Plotly locale of the viewer. Empty when the data span less than two
+    months (Plotly's own ticks, localised by ``plotly_config()``, are used).
+    """
+    d = pd.DatetimeIndex(x).dropna()
+    if d.empty:
+        return {}
+    months = pd.date_range(d.min().to_period("M").to_timestamp(), d.max(), freq="MS")
+    if len(months) < 2:
+        return {}
+    step = next((s for s in (1, 2, 3, 4, 6, 12, 24) if len(months) / s <= max_ticks), 36)
+    if step <= 12:
+        months = months[(months.month - 1) % step == 0]
+    else:
+        months = months[(months.month == 1) & ((months.year - months.year[0]) % (step // 12) == 0)]
+    return {
+        "tickmode": "array",
+        "tickvals": list(months),
+        "ticktext": [f"{SV_SHORT_MONTHS[m.month - 1]} {m.year}" for m in months],
+    }
+
+
+def _signal_text(row: pd.Series, rules: str) -> str:
+    """Swedish signal text of one point, naming the rules that fired."""
+    if row["point_type"] == "excluded":
+        reason = row["exclude_reason"]
+        return f"Utesluten – {reason}" if reason else "Utesluten"
+    text = POINT_TYPE_LABELS_SV[row["point_type"]]
+    if row["special_cause"]:
+        fired = [_RULE_LABELS_SV[r] for r in _RULES_IN_SET[rules] if bool(row[r])]
+        if fired:
+            text += f" ({', '.join(fired)})"
+    return text
+
+
+def _midpoint(a: Any, b: Any) -> Any:
+    if isinstance(a, pd.Timestamp) or isinstance(b, pd.Timestamp):
+        a, b = pd.Timestamp(a), pd.Timestamp(b)
+        return a + (b - a) / 2
+    return (float(a) + float(b)) / 2
+
+
+def _segments(table: pd.DataFrame, column: str, mask: pd.Series, scale: float) -> tuple[list[Any], list[Any]]:
+    """x/y lists of ``column`` per phase where ``mask`` holds, separated by gaps (None)."""
+    xs: list[Any] = []
+    ys: list[Any] = []
+    for _, part in table[mask].groupby("phase", sort=True):
+        y = part[column].to_numpy(dtype=float) * scale
+        if not np.isfinite(y).any():
+            continue
+        xs.extend(list(part["x"]))
+        ys.extend([None if not np.isfinite(v) else float(v) for v in y])
+        xs.append(None)
+        ys.append(None)
+    return xs, ys
+
+
+def build_spc_figure(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    unit: str,
+    value_format: str = ",.1f",
+    annotations: Sequence[Mapping[str, Any]] | None = None,
+) -> go.Figure:
+    """Plotly figure of an SPC table: points, centre, limits, target, phases and annotations.
+
+    Parameters
+    ----------
+    table
+        The result of ``metrics.spc.spc_table``.
+    title
+        Chart title; a subtitle with the variation and assurance labels
+        (Making Data Count icons, in Swedish) is added below it.
+    unit
+        Y-axis title, e.g. ``"%"`` or ``"per 1 000 inv. 80+ och år"``.
+        Proportions (p, pp charts) are drawn in per cent.
+    value_format
+        d3 format of the y axis (rendered with decimal comma and space as
+        thousands separator); its number of decimals is used in hover texts.
+    annotations
+        Events to mark, e.g. PDSA cycles: dicts with ``x`` (a date or a point
+        number, like the table's ``x``), ``text`` (short label) and optional
+        ``hover`` (longer text shown on hover).
+    """
+    opts = _options(table)
+    scale, suffix = _scale(opts)
+    decimals = _decimals(value_format)
+    rules = opts["rules"]
+    monthly = _is_monthly(table["x"])
+    t = table.reset_index(drop=True)
+    x_is_date = pd.api.types.is_datetime64_any_dtype(t["x"])
+
+    def fmt(v: Any) -> str:
+        return format_number_sv(None if pd.isna(v) else float(v) * scale, decimals, suffix=suffix)
+
+    hover = []
+    for _, r in t.iterrows():
+        period = format_period_sv(r["x"], monthly=monthly) if x_is_date else f"Punkt {r['x']}"
+        lines = [
+            f"<b>{period}</b>",
+            f"Värde: {fmt(r['value'])}",
+        ]
+        if np.isfinite(r["numerator"]) and np.isfinite(r["denominator"]):
+            lines.append(
+                f"Täljare/nämnare: {format_number_sv(r['numerator'], 0)} / {format_number_sv(r['denominator'], 0)}"
+            )
+        lines.append(f"Mittlinje: {fmt(r['centre'])}")
+        if np.isfinite(r["lower"]) or np.isfinite(r["upper"]):
+            lines.append(f"Gränser: {fmt(r['lower'])} – {fmt(r['upper'])}")
+        lines.append(f"Fas {int(r['phase'])}" + (" (preliminära gränser)" if r["provisional"] else ""))
+        lines.append(_signal_text(r, rules))
+        hover.append("<br>".join(lines))
+    t["_hover"] = hover
+
+    fig = go.Figure()
+
+    # Data line (gaps at missing points).
+    y_line = [None if not np.isfinite(v) else float(v) * scale for v in t["value"]]
+    fig.add_trace(
+        go.Scatter(
+            x=list(t["x"]),
+            y=y_line,
+            mode="lines",
+            line={"color": COLOURS["line"], "width": 1.5},
+            name="Värde",
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+
+    # Points, one trace per point type: colour and shape.
+    for kind in ("common", "special_improvement", "special_concern", "special_neutral", "excluded"):
+        part = t[(t["point_type"] == kind) & np.isfinite(t["value"])]
+        if part.empty:
+            continue
+        special = kind.startswith("special")
+        fig.add_trace(
+            go.Scatter(
+                x=list(part["x"]),
+                y=(part["value"] * scale).tolist(),
+                mode="markers",
+                name=_LEGEND_SV[kind],
+                marker={
+                    "symbol": MARKERS[kind],
+                    "color": COLOURS[kind],
+                    "size": 12 if special else 8,
+                    "line": {
+                        "color": "#000000" if special else COLOURS[kind],
+                        "width": 1 if special else (2 if kind == "excluded" else 0),
+                    },
+                },
+                customdata=part["_hover"].tolist(),
+                hovertemplate="%{customdata}<extra></extra>",
+            )
+        )
+
+    # Centre line per phase; dashed and coloured when the phase has a runs signal.
+    centre_name = "Mittlinje (median)" if opts["chart"] == "run" else "Mittlinje (medelvärde)"
+    for signal, name, colour, dash in (
+        (False, centre_name, COLOURS["centre"], "solid"),
+        (True, centre_name + " – signal enligt serieregler", COLOURS["centre_signal"], "dash"),
+    ):
+        xs, ys = _segments(t, "centre", t["run_signal"] == signal, scale)
+        if xs:
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    name=name,
+                    line={"color": colour, "width": 2, "dash": dash},
+                    hoverinfo="skip",
+                )
+            )
+
+    # Control limits per phase (stepped where denominators vary); provisional ones lighter.
+    for provisional, name, dash, width in (
+        (False, "Kontrollgränser", "dot", 1.5),
+        (True, "Preliminära kontrollgränser (< 12 punkter)", "dash", 1),
+    ):
+        mask = t["provisional"] == provisional
+        first = True
+        for column in ("upper", "lower"):
+            xs, ys = _segments(t, column, mask, scale)
+            if not xs:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=first,
+                    line={"color": COLOURS["limits"], "width": width, "dash": dash, "shape": "hvh"},
+                    hoverinfo="skip",
+                )
+            )
+            first = False
+
+    # Target.
+    if opts.get("target") is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[t["x"].iloc[0], t["x"].iloc[-1]],
+                y=[opts["target"] * scale] * 2,
+                mode="lines",
+                name=f"Mål ({fmt(opts['target'])})",
+                line={"color": COLOURS["target"], "width": 2, "dash": "dashdot"},
+                hoverinfo="skip",
+            )
+        )
+
+    # Phase boundaries and labels.
+    shapes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    starts = [0] + list(opts.get("phases") or [])
+    for k, start in enumerate(starts, start=1):
+        provisional = bool(t["provisional"].iloc[start])
+        label = f"Fas {k}" + (" – preliminära gränser" if provisional else "")
+        if opts.get("freeze") and k == 1:
+            label += f" (baslinje {opts['freeze']} punkter)"
+        notes.append(
+            {
+                "x": t["x"].iloc[start],
+                "y": 1.0,
+                "xref": "x",
+                "yref": "paper",
+                "text": label,
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "font": {"size": 11, "color": "#333333"},
+            }
+        )
+        if start > 0:
+            x_mid = _midpoint(t["x"].iloc[start - 1], t["x"].iloc[start])
+            shapes.append(
+                {
+                    "type": "line",
+                    "x0": x_mid,
+                    "x1": x_mid,
+                    "xref": "x",
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": "paper",
+                    "line": {"color": "#333333", "width": 1, "dash": "dot"},
+                }
+            )
+
+    # Event annotations (PDSA cycles) with hover text.
+    for a in annotations or ():
+        x = a.get("x", a.get("date"))
+        if x is None:
+            raise ValueError("each annotation needs an 'x' (a date or point number)")
+        if pd.api.types.is_datetime64_any_dtype(t["x"]):
+            x = pd.Timestamp(x)
+        shapes.append(
+            {
+                "type": "line",
+                "x0": x,
+                "x1": x,
+                "xref": "x",
+                "y0": 0,
+                "y1": 0.92,
+                "yref": "paper",
+                "line": {"color": COLOURS["annotation"], "width": 1.5, "dash": "dash"},
+            }
+        )
+        notes.append(
+            {
+                "x": x,
+                "y": 0.92,
+                "xref": "x",
+                "yref": "paper",
+                "text": str(a.get("text", "")),
+                "hovertext": str(a.get("hover", a.get("text", ""))),
+                "showarrow": False,
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "bgcolor": "#FFFFFF",
+                "bordercolor": COLOURS["annotation"],
+                "borderwidth": 1,
+                "font": {"size": 11},
+            }
+        )
+
+    summary = summarise_table(table)
+    subtitle = f"Variation: {summary['variation_label']} · Måluppfyllelse: {summary['assurance_label']}"
+    fig.update_layout(
+        title={"text": f"{title}<br><sup>{subtitle}</sup>", "x": 0, "xanchor": "left"},
+        separators=SEPARATORS,
+        template="simple_white",
+        hovermode="closest",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0},
+        margin={"t": 90, "r": 20, "b": 40, "l": 60},
+        shapes=shapes,
+        annotations=notes,
+        meta={"variation": summary["variation"], "assurance": summary["assurance"]},
+        yaxis={"title": {"text": unit}, "tickformat": value_format, "ticksuffix": suffix, "zeroline": False},
+        xaxis={
+            "title": {"text": "Period" if x_is_date else "Punkt"},
+            **(_month_ticks(t["x"]) if x_is_date else {}),
+        },
+    )
+    return fig
+
+
+def spc_table_alternative(table: pd.DataFrame, *, decimals: int = 1) -> pd.DataFrame:
+    """The chart's data as a Swedish text table (an accessible alternative to the figure).
+
+    Columns: ``Period, Värde, Mittlinje, Nedre gräns, Övre gräns, Signal``.
+    Numbers use decimal comma and space as thousands separator; proportions
+    are in per cent; "–" marks a missing value or limit. The Signal text names
+    the rules that fired, the reason of an exclusion and where a phase starts.
+    """
+    opts = _options(table)
+    scale, suffix = _scale(opts)
+    monthly = _is_monthly(table["x"])
+    starts = set(opts.get("phases") or [])
+
+    def fmt(v: Any) -> str:
+        return format_number_sv(None if pd.isna(v) else float(v) * scale, decimals, suffix=suffix)
+
+    rows = []
+    for pos, (_, r) in enumerate(table.iterrows()):
+        signal = _signal_text(r, opts["rules"])
+        if pos in starts:
+            signal += f"; fas {int(r['phase'])} börjar"
+        rows.append(
+            {
+                "Period": format_period_sv(r["x"], monthly=monthly),
+                "Värde": fmt(r["value"]),
+                "Mittlinje": fmt(r["centre"]),
+                "Nedre gräns": fmt(r["lower"]),
+                "Övre gräns": fmt(r["upper"]),
+                "Signal": signal,
+            }
+        )
+    return pd.DataFrame(rows, columns=["Period", "Värde", "Mittlinje", "Nedre gräns", "Övre gräns", "Signal"])
