@@ -180,3 +180,29 @@ def load_indicator_results(
         for c in SUPPRESSED_VALUE_COLUMNS:
             frame[c] = frame[c].astype("float64").mask(hidden)
     return frame
+
+
+def load_targets(*, access: AccessContext, engine: Engine | None = None) -> pd.DataFrame:
+    """Targets as a frame of :data:`metrics.targets.TARGET_COLUMNS` (general rows and the viewer's municipalities)."""
+    from data_access.models import Target
+
+    engine = engine or get_engine()
+    cols = ["indicator_id", "municipality_code", "kind", "operator", "value", "change", "baseline_period"]
+    stmt = select(*[getattr(Target, c) for c in cols])
+    if access.municipalities is not None:
+        stmt = stmt.where(
+            Target.municipality_code.is_(None) | Target.municipality_code.in_(sorted(access.municipalities))
+        )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.order_by(Target.indicator_id, Target.id)).all()
+    frame = pd.DataFrame(rows, columns=cols)
+    for c in ("value", "change"):
+        frame[c] = frame[c].astype("float64")
+    return frame
+
+
+def last_computed_at(*, engine: Engine | None = None) -> dt.datetime | None:
+    """When the stored indicator table was last recomputed (cache key for the pages)."""
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(IndicatorResult.computed_at))).scalar_one()
