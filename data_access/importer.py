@@ -176,15 +176,23 @@ def _log_rejected(engine: Engine, batch: str, paths: list, errors: list[Validati
 # --- the bulk upsert ---------------------------------------------------------
 
 
+def _iso_text(s: pd.Series, kind: str) -> pd.Series:
+    """Datetimes as the text SQLAlchemy stores on SQLite (vectorised; NaT stays missing)."""
+    values = s.to_numpy(dtype="datetime64[us]")
+    if kind == "date":
+        text_values = np.datetime_as_string(values, unit="D")
+    else:
+        text_values = np.char.replace(np.datetime_as_string(values, unit="us"), "T", " ")
+    return pd.Series(text_values, index=s.index, dtype=object).mask(s.isna())
+
+
 def _sqlite_values(frame: pd.DataFrame, table_name: str) -> list[tuple]:
     """Rows as tuples of Python values in the storage formats SQLAlchemy uses for SQLite."""
     cols = []
     for col in TABLES[table_name].columns:
         s = frame[col.name]
-        if col.type == "timestamp":
-            s = s.dt.strftime("%Y-%m-%d %H:%M:%S.000000")
-        elif col.type == "date":
-            s = s.dt.strftime("%Y-%m-%d")
+        if col.type in ("timestamp", "date"):
+            s = _iso_text(s, col.type)
         elif col.type == "bool":
             s = s.astype("Int64")
         arr = np.array(s.tolist(), dtype=object)
@@ -209,6 +217,19 @@ def _postgres_csv(frame: pd.DataFrame, table_name: str) -> str:
     return buf.getvalue()
 
 
+def _bulk_insert(conn: Connection, table_name: str, frame: pd.DataFrame, target: str) -> None:
+    """COPY (PostgreSQL) or executemany (SQLite) the frame's contract columns into ``target``."""
+    col_list = ", ".join(TABLES[table_name].column_names)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            with cur.copy(f"COPY {target} ({col_list}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(_postgres_csv(frame, table_name))
+    else:
+        placeholders = ", ".join("?" for _ in TABLES[table_name].columns)
+        conn.exec_driver_sql(f"INSERT INTO {target} ({col_list}) VALUES ({placeholders})", _sqlite_values(frame, table_name))
+
+
 def upsert_frame(conn: Connection, table_name: str, frame: pd.DataFrame) -> tuple[int, int, int]:
     """Merge ``frame`` into ``table_name``; returns (inserted, replaced, unchanged)."""
     table = TABLES[table_name]
@@ -216,20 +237,18 @@ def upsert_frame(conn: Connection, table_name: str, frame: pd.DataFrame) -> tupl
     key = list(table.key)
     other = [c for c in cols if c not in key]
     dialect = conn.dialect.name
-    stage = f"stage_{table_name}"
     col_list = ", ".join(cols)
+    if conn.execute(text(f"SELECT 1 FROM {table_name} LIMIT 1")).first() is None:
+        _bulk_insert(conn, table_name, frame, table_name)  # first load: nothing to merge
+        return len(frame), 0, 0
+    stage = f"stage_{table_name}"
     if dialect == "postgresql":
         conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} (LIKE {table_name}) ON COMMIT DROP")
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur:
-            with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN (FORMAT csv)") as copy:
-                copy.write(_postgres_csv(frame, table_name))
         same = "IS NOT DISTINCT FROM"
     else:
         conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} AS SELECT {col_list} FROM main.{table_name} WHERE 0")
-        placeholders = ", ".join("?" for _ in cols)
-        conn.exec_driver_sql(f"INSERT INTO {stage} ({col_list}) VALUES ({placeholders})", _sqlite_values(frame, table_name))
         same = "IS"
+    _bulk_insert(conn, table_name, frame, stage)
     on_key = " AND ".join(f"t.{k} = s.{k}" for k in key)
     all_same = " AND ".join(f"t.{c} {same} s.{c}" for c in other) or "1=1"
     existing = conn.execute(text(f"SELECT count(*) FROM {stage} s JOIN {table_name} t ON {on_key}")).scalar_one()
