@@ -59,7 +59,7 @@ def run(scales=(1, 10), runs: int = 3) -> list[dict]:
         rows = _count_rows(folder)
         for backend, fn in (("SQLite", _run_sqlite), ("PostgreSQL", _run_postgres)):
             n = runs if scale <= 1 else 1
-            med, times = median_time(lambda f=fn: f(folder), n)
+            med, times = median_time(lambda f=fn, d=folder: f(d), n)
             results.append(
                 {"benchmark": "import", "scale": scale, "backend": backend, "rows": rows, "runs": n,
                  "median_s": med, "rows_per_s": rows / med}

@@ -163,7 +163,8 @@ def load_indicator_results(
     """
     engine = engine or get_engine()
     m = IndicatorResult
-    stmt = select(m).where(m.period_type == period_type)
+    cols = [c.name for c in m.__table__.columns]
+    stmt = select(*[getattr(m, c) for c in cols]).where(m.period_type == period_type)
     if indicator_ids is not None:
         stmt = stmt.where(m.indicator_id.in_(list(indicator_ids)))
     if sexes is not None:
@@ -172,9 +173,8 @@ def load_indicator_results(
     if muni is not None:
         stmt = stmt.where(muni)
     with engine.connect() as conn:
-        rows = conn.execute(stmt.order_by(m.indicator_id, m.municipality_code, m.sex, m.period)).scalars().all()
-    cols = [c.name for c in m.__table__.columns]
-    frame = pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
+        rows = conn.execute(stmt.order_by(m.indicator_id, m.municipality_code, m.sex, m.period)).all()
+    frame = pd.DataFrame(rows, columns=cols)
     if not access.entitled_small_numbers and len(frame):
         hidden = frame["suppressed"].astype(bool)
         for c in SUPPRESSED_VALUE_COLUMNS:

@@ -5,8 +5,5 @@ import streamlit as st
 from ui.loaded import loaded_overview
 
 st.title("Dataunderlag – vad som finns inläst")
-st.caption(
-    "Antal rader per tabell och kommun och vilken period de täcker. "
-    "Indikatorvyerna kommer i kommande versioner."
-)
+st.caption("Antal rader per tabell och kommun och vilken period de täcker (inga personuppgifter visas).")
 loaded_overview()

@@ -1,6 +1,6 @@
 """The shared sidebar filters, kept in the URL query string.
 
-This component owns its session-state keys (prefix ``f_``) and the query
+This component owns its session-state keys (prefix ``f_``, per page) and the query
 parameters below; pages only call :func:`sidebar_filters` and use the
 returned :class:`Filters`. A copied link reopens the same view because every
 filter is read from the query string on the first run and written back on
@@ -25,6 +25,8 @@ from ui.labels import MONTHS_SV, municipality_names
 GRAINS = {"manad": ("month", "Månad"), "kvartal": ("quarter", "Kvartal"), "ar": ("year", "År")}
 SEXES = {"alla": ("T", "Alla"), "kvinnor": ("K", "Kvinnor"), "man": ("M", "Män")}
 ALL_THEMES = "alla"
+QUERY_KEYS = ("kommun", "period", "fran", "till", "tema", "kon")
+STORE_KEY = "f_store"
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ def parse_month(text: str | None, default: dt.date) -> dt.date:
 
 
 def month_label(d: dt.date) -> str:
-    return f"{MONTHS_SV[d.month - 1]} {d.year}"
+    """Short Swedish month label for the narrow sidebar selectboxes: 'nov 2023'."""
+    return f"{MONTHS_SV[d.month - 1][:3]} {d.year}"
 
 
 def _month_options(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -72,6 +75,18 @@ def _init(key: str, value) -> None:
         st.session_state[key] = value
 
 
+def _source() -> dict[str, str]:
+    """Where the filters come from: the URL if it has them (a copied link), else this session's last choice.
+
+    Streamlit drops widget state and query parameters when the page changes,
+    so the last choice is also kept under a key no widget owns.
+    """
+    qp = {k: st.query_params.get(k) for k in QUERY_KEYS if st.query_params.get(k) is not None}
+    if qp:
+        return qp
+    return dict(st.session_state.get(STORE_KEY, {}))
+
+
 def sidebar_filters(
     *,
     municipalities: Sequence[str],
@@ -79,59 +94,66 @@ def sidebar_filters(
     last_month: dt.date,
     themes: Sequence[str],
     allow_area: bool = True,
+    page: str = "",
 ) -> Filters:
-    """Draw the shared filters in the sidebar and return the chosen values."""
-    qp = st.query_params
+    """Draw the shared filters in the sidebar and return the chosen values.
+
+    Widget keys are per page (``f_<page>_<name>``): Streamlit resets widget
+    state when the page changes, so each page initialises its widgets from
+    the URL or from this session's last choice (see :func:`_source`).
+    """
+    k = f"f_{page}_" if page else "f_"
+    qp = _source()
     names = municipality_names()
     codes = [c for c in municipalities if c != "ALL"]
     months = _month_options(first_month, last_month)
 
     wanted = [c for c in qp.get("kommun", "").split(",") if c in codes]
-    _init("f_kommun", wanted if (wanted or allow_area) else codes[:1])
-    _init("f_period", qp.get("period") if qp.get("period") in GRAINS else "manad")
-    default_start = months[max(0, len(months) - 24)] if months else first_month
+    _init(k + "kommun", wanted if (wanted or allow_area) else codes[:1])
+    _init(k + "period", qp.get("period") if qp.get("period") in GRAINS else "manad")
+    default_start = months[max(0, len(months) - 36)] if months else first_month
     start = parse_month(qp.get("fran"), default_start)
     end = parse_month(qp.get("till"), months[-1] if months else last_month)
-    _init("f_fran", min((m for m in months if m >= start), default=default_start))
-    _init("f_till", max((m for m in months if m <= end), default=months[-1] if months else last_month))
-    _init("f_tema", qp.get("tema") if qp.get("tema") in themes else ALL_THEMES)
-    _init("f_kon", qp.get("kon") if qp.get("kon") in SEXES else "alla")
+    _init(k + "fran", min((m for m in months if m >= start), default=default_start))
+    _init(k + "till", max((m for m in months if m <= end), default=months[-1] if months else last_month))
+    _init(k + "tema", qp.get("tema") if qp.get("tema") in themes else ALL_THEMES)
+    _init(k + "kon", qp.get("kon") if qp.get("kon") in SEXES else "alla")
 
     with st.sidebar:
         st.header("Urval")
         chosen = st.multiselect(
             "Kommun",
             codes,
-            key="f_kommun",
+            key=k + "kommun",
             format_func=lambda c: names.get(c, c),
             placeholder="Hela området" if allow_area else "Välj kommun",
             help="Välj en eller flera kommuner. Tomt val visar hela området (summan av alla kommuner).",
         )
         grain = st.radio(
-            "Period", list(GRAINS), key="f_period", format_func=lambda g: GRAINS[g][1], horizontal=True
+            "Period", list(GRAINS), key=k + "period", format_func=lambda g: GRAINS[g][1], horizontal=True
         )
         if months:
             c1, c2 = st.columns(2)
-            start = c1.selectbox("Från", months, key="f_fran", format_func=month_label)
-            end = c2.selectbox("Till", months, key="f_till", format_func=month_label)
+            start = c1.selectbox("Från", months, key=k + "fran", format_func=month_label)
+            end = c2.selectbox("Till", months, key=k + "till", format_func=month_label)
         if start > end:
             st.warning("Från-månaden ligger efter till-månaden; urvalet är vänt.")
             start, end = end, start
         theme = st.selectbox(
-            "Tema", [ALL_THEMES, *themes], key="f_tema", format_func=lambda t: "Alla teman" if t == ALL_THEMES else t
+            "Tema", [ALL_THEMES, *themes], key=k + "tema", format_func=lambda t: "Alla teman" if t == ALL_THEMES else t
         )
-        sex = st.radio("Kön", list(SEXES), key="f_kon", format_func=lambda s: SEXES[s][1], horizontal=True)
+        sex = st.radio("Kön", list(SEXES), key=k + "kon", format_func=lambda s: SEXES[s][1], horizontal=True)
 
-    st.query_params.update(
-        {
-            "kommun": ",".join(chosen),
-            "period": grain,
-            "fran": f"{start:%Y-%m}",
-            "till": f"{end:%Y-%m}",
-            "tema": theme,
-            "kon": sex,
-        }
-    )
+    chosen_params = {
+        "kommun": ",".join(chosen),
+        "period": grain,
+        "fran": f"{start:%Y-%m}",
+        "till": f"{end:%Y-%m}",
+        "tema": theme,
+        "kon": sex,
+    }
+    st.session_state[STORE_KEY] = chosen_params
+    st.query_params.update(chosen_params)
     return Filters(
         municipalities=tuple(chosen),
         grain=GRAINS[grain][0],

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ui.plotly_sv import format_number_sv
+
 MONTHS_SV = (
     "januari", "februari", "mars", "april", "maj", "juni",
     "juli", "augusti", "september", "oktober", "november", "december",
@@ -24,8 +26,20 @@ def municipality_names() -> dict[str, str]:
 
 
 def format_number(value: float, decimals: int = 1) -> str:
-    """Swedish number format: decimal comma, narrow no-break space as thousands separator."""
-    if value != value:  # NaN
+    """Swedish number format (decimal comma, space between thousands); '–' when missing."""
+    return format_number_sv(value, decimals)
+
+
+def decimals_for(unit: str) -> int:
+    """Decimals shown per unit: rates and counts whole numbers, shares and hours one decimal."""
+    return 0 if (unit.startswith("per 1 000") or unit.startswith("dagar") or unit == "antal") else 1
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value with its unit, Swedish style: '45,5 %', '465 per 1 000 inv. 80+ och år', '15,5 timmar'."""
+    if value is None or value != value:
         return "–"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
+    text = format_number(float(value), decimals_for(unit))
+    if unit == "antal":
+        return text
+    return f"{text} %" if unit == "%" else f"{text} {unit}"

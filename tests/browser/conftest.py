@@ -94,3 +94,30 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def expected_value():
+    """Mark's latest complete monthly readmission share, computed by metrics from the sample files."""
+    from data_access.files import read_directory
+    from metrics.compute import compute_all
+    from metrics.suppression import suppress
+    from ui.labels import format_value
+
+    frames = read_directory(ROOT / "sample_data" / "default")
+    table = suppress(compute_all(frames, period="month"))
+    rows = table[
+        (table["indicator_id"] == "readmission_30d_65")
+        & (table["municipality_code"] == "1463")
+        & (table["sex"] == "T")
+        & (table["status"] == "ok")
+        & table["value"].notna()
+    ].sort_values("period")
+    return format_value(float(rows["value"].iloc[-1]), "%")
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A tall viewport: Streamlit scrolls inside its own container, so full-page shots need the height."""
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 2200}, "locale": "sv-SE",
+            "accept_downloads": True}

@@ -1,7 +1,10 @@
-"""What only a browser shows: the pages render with the sample data, in Swedish."""
+"""What only a browser shows: every page renders with the sample data, in Swedish, and agrees with metrics."""
 
 from __future__ import annotations
 
+import io
+
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
@@ -9,12 +12,56 @@ from tests.browser.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
+PAGES = {
+    "oversikt": ("", "Översikt"),
+    "trender": ("trender", "Trender"),
+    "jamfor": ("jamfor", "Jämför kommuner"),
+    "om_indikatorerna": ("om_indikatorerna", "Om indikatorerna"),
+    "datastatus": ("datastatus", "Dataunderlag – vad som finns inläst"),
+}
 
-def test_status_page_shows_loaded_tables(page, app_server):
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_renders(page, app_server, name):
+    path, heading = PAGES[name]
+    page.goto(f"{app_server}/{path}")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    screenshot(page, name)
+
+
+def test_link_with_municipality_shows_metrics_value(page, app_server, expected_value):
+    """A copied link (?kommun=1463) reopens Mark, and the tile shows what metrics computes for it."""
+    page.goto(f"{app_server}/?kommun=1463&period=manad&tema=Sjukhusv%C3%A5rd")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Mark", exact=True)).to_be_visible()
+    tile = page.locator(".st-key-tile-1463-readmission_30d_65")
+    expect(tile).to_contain_text(expected_value)
+    screenshot(page, "oversikt_mark")
+
+
+def test_changing_municipality_updates_url_and_content(page, app_server):
     page.goto(app_server)
     wait_for_app(page)
-    expect(page.get_by_role("heading", name="Dataunderlag – vad som finns inläst")).to_be_visible()
-    expect(page.get_by_text("Per tabell och kommun")).to_be_visible()
-    # The sample data's tables are listed by their Swedish names.
-    expect(page.get_by_text("slutenvårdstillfällen").first).to_be_visible()
-    screenshot(page, "datastatus")
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
+    box.click()
+    page.keyboard.type("Ulricehamn")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Ulricehamn", exact=True)).to_be_visible()
+    assert "kommun=1491" in page.url
+
+
+def test_csv_export_reads_back(page, app_server):
+    page.goto(f"{app_server}/jamfor")
+    wait_for_app(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Ladda ner CSV").first.click()
+    data = open(info.value.path(), "rb").read()
+    assert data.startswith(b"\xef\xbb\xbf")
+    frame = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str)
+    assert list(frame.columns)[:2] == ["Kommun", "Värde"]
+    assert "Hela området" in set(frame["Kommun"])
+    assert frame["Värde"].str.contains(",").any()  # decimal comma

@@ -30,9 +30,12 @@ def app_env(tmp_path, monkeypatch):
     get_engine.cache_clear()
 
 
-def test_empty_store_says_so(app_env):
+def test_empty_store_says_so_on_every_view(app_env):
     at = AppTest.from_file(str(APP), default_timeout=30).run()
     assert not at.exception
+    assert at.title[0].value == "Översikt"
+    assert "Inga indikatorvärden är beräknade ännu" in at.info[0].value
+    at.switch_page("pages/datastatus.py").run()
     assert at.title[0].value == "Dataunderlag – vad som finns inläst"
     assert "Ingen data är inläst ännu" in at.info[0].value
 
@@ -42,6 +45,7 @@ def test_loaded_rows_per_table_and_municipality(app_env):
     (app_env / "in" / "hospital_stays.csv").write_text(STAYS, encoding="utf-8")
     assert import_paths([app_env / "in"], engine=get_engine()).ok
     at = AppTest.from_file(str(APP), default_timeout=30).run()
+    at.switch_page("pages/datastatus.py").run()
     assert not at.exception
     per_table, per_muni = at.dataframe[0].value, at.dataframe[1].value
     assert per_table.to_dict("records") == [

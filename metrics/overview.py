@@ -1,0 +1,98 @@
+"""The Översikt tiles: per indicator, the latest complete value, target, SPC icons and a sparkline.
+
+Pure: takes the stored tidy rows (one period type) and the targets frame,
+returns one row per indicator. The page only draws what this returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from metrics.registry import INDICATORS
+from metrics.series import describe_sv, indicator_spc, period_label_sv
+from metrics.targets import evaluate_targets
+
+SPARK_POINTS = 24
+TILE_COLUMNS = [
+    "indicator_id", "name", "unit", "theme", "direction", "status", "period", "period_label", "value",
+    "numerator", "denominator", "ci_low", "ci_high", "suppressed", "target_text", "target_status",
+    "target_value", "variation", "assurance", "variation_label", "assurance_label", "sentence",
+    "data_to", "spark_periods", "spark_values", "n_unassessed",
+]
+
+
+def overview_tiles(
+    results: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    municipality: str,
+    sex: str = "T",
+    indicator_ids: Iterable[str] | None = None,
+    baseline: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per indicator for ``municipality`` (a code or ``ALL``) and ``sex``.
+
+    ``results`` is the stored tidy table of one period type (any number of
+    municipalities); ``baseline`` the yearly table for relative targets.
+    An indicator with no complete value gets status ``saknar_underlag``.
+    """
+    ids = list(indicator_ids) if indicator_ids is not None else list(INDICATORS)
+    rows = results[(results["municipality_code"] == municipality) & (results["sex"] == sex)]
+    rows = rows[rows["indicator_id"].isin(ids)]
+    evaluated = (
+        evaluate_targets(
+            rows,
+            targets,
+            baseline=baseline,
+            directions={i: INDICATORS[i].direction for i in INDICATORS},
+            units={i: INDICATORS[i].unit for i in INDICATORS},
+        )
+        if len(rows)
+        else rows
+    )
+    tiles = []
+    for ind_id in ids:
+        ind = INDICATORS[ind_id]
+        series = evaluated[evaluated["indicator_id"] == ind_id].sort_values("period_start")
+        complete = series[(series["status"] == "ok") & series["value"].notna()]
+        tile = {c: None for c in TILE_COLUMNS}
+        tile.update(indicator_id=ind_id, name=ind.name_sv, unit=ind.unit, theme=ind.theme, direction=ind.direction)
+        shown = series[series["status"] == "ok"]
+        if complete.empty:
+            tile["status"] = "saknar_underlag" if shown.empty else "undertryckt"
+            if not shown.empty:
+                last = shown.iloc[-1]
+                tile.update(period=last["period"], period_label=period_label_sv(last["period"]), suppressed=True)
+            tiles.append(tile)
+            continue
+        last = complete.iloc[-1]
+        target_value = last.get("target_value")
+        table, summary = indicator_spc(series, ind, target=None if pd.isna(target_value) else float(target_value))
+        spark = complete.tail(SPARK_POINTS)
+        tile.update(
+            status="ok",
+            period=last["period"],
+            period_label=period_label_sv(last["period"]),
+            value=float(last["value"]),
+            numerator=last["numerator"],
+            denominator=last["denominator"],
+            ci_low=last["ci_low"],
+            ci_high=last["ci_high"],
+            suppressed=bool(last.get("suppressed", False)) and pd.isna(last["value"]),
+            target_text=last.get("target_text") or "",
+            target_status=last.get("target_status") or "",
+            target_value=None if pd.isna(target_value) else float(target_value),
+            variation=summary["variation"],
+            assurance=summary["assurance"],
+            variation_label=summary["variation_label"],
+            assurance_label=summary["assurance_label"],
+            sentence=describe_sv(table, summary),
+            data_to=pd.Timestamp(last["period_end"]).date(),
+            spark_periods=list(spark["period"]),
+            spark_values=[float(v) for v in spark["value"]],
+            n_unassessed=last.get("n_unassessed"),
+        )
+        tiles.append(tile)
+    return pd.DataFrame(tiles, columns=TILE_COLUMNS)

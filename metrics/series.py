@@ -1,0 +1,156 @@
+"""From tidy indicator rows to an SPC table and a plain-language sentence.
+
+Pages call :func:`indicator_spc` with the stored rows of one indicator,
+municipality and sex; this module decides which points count (complete
+periods with data), which chart the indicator gets by default (from the
+registry's unit and value kind) and how the rate denominators are scaled, so
+that no page holds these rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from metrics.spc import improvement_from_direction, recommend_chart, spc_summary, spc_table
+
+MONTHS_SV = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)
+MONTHS_PER_GRAIN = {"month": 1, "quarter": 3, "year": 12}
+
+
+def period_label_sv(period: str) -> str:
+    """'2025-03' → 'mars 2025', '2025-Q1' → 'kvartal 1 2025', '2025' → '2025'."""
+    if "-Q" in period:
+        year, q = period.split("-Q")
+        return f"kvartal {q} {year}"
+    if "-" in period:
+        year, month = period.split("-")
+        return f"{MONTHS_SV[int(month) - 1]} {year}"
+    return period
+
+
+def grain_of(period: str) -> str:
+    return "quarter" if "-Q" in period else ("month" if "-" in period else "year")
+
+
+def default_chart_for(indicator, denominators: Sequence[float] | None = None) -> str:
+    """The registry decides: proportions → P (P′ for large denominators), rates → U′, medians and counts → I."""
+    kind = indicator.value_kind
+    if kind in ("median", "count"):
+        return "i"
+    return recommend_chart(indicator.unit, denominators)
+
+
+def _usable(rows: pd.DataFrame) -> np.ndarray:
+    """Points that enter the chart: complete periods with a value (not suppressed, not missing)."""
+    status_ok = rows["status"].eq("ok").to_numpy()
+    return status_ok & rows["value"].notna().to_numpy()
+
+
+def spc_inputs(rows: pd.DataFrame, indicator, chart: str) -> dict:
+    """Values, denominators and the scale that turns chart units back into the indicator's unit."""
+    rows = rows.sort_values("period_start")
+    usable = _usable(rows)
+    value = rows["value"].astype(float).to_numpy()
+    kind = indicator.value_kind
+    if chart in ("p", "pp", "u", "up") and kind in ("proportion", "rate"):
+        num = rows["numerator"].astype(float).to_numpy().copy()
+        den = rows["denominator"].astype(float).to_numpy().copy()
+        if kind == "rate":
+            months = np.array([MONTHS_PER_GRAIN[grain_of(p)] for p in rows["period"]], dtype=float)
+            den = den * months / 12.0 / 1000.0  # → values per 1 000 inhabitants and year
+            scale = 1.0
+        else:
+            scale = 100.0  # proportions 0–1 → per cent
+        num[~usable] = np.nan
+        return {"values": num, "denominators": den, "scale": scale}
+    vals = value.copy()
+    vals[~usable] = np.nan
+    return {"values": vals, "denominators": None, "scale": 1.0}
+
+
+def indicator_spc(
+    rows: pd.DataFrame,
+    indicator,
+    *,
+    chart: str | None = None,
+    target: float | None = None,
+    phase_dates: Sequence[pd.Timestamp] = (),
+    rules: str = "anhoej",
+) -> tuple[pd.DataFrame, dict]:
+    """SPC table and summary for one series (one indicator, municipality and sex).
+
+    ``target`` is in the indicator's unit (per cent for proportions); it is
+    converted to the chart's unit. The returned table is in the chart's
+    unit (proportions 0–1 on P/P′ charts, which ``ui.spc_chart`` draws in
+    per cent; rates per 1 000 inhabitants and year on U′ charts).
+    """
+    rows = rows.sort_values("period_start").reset_index(drop=True)
+    dates = pd.to_datetime(rows["period_start"])
+    if chart is None:
+        den = rows["denominator"].astype(float).to_numpy() if indicator.value_kind == "proportion" else None
+        chart = default_chart_for(indicator, den)
+    inputs = spc_inputs(rows, indicator, chart)
+    scale = inputs["scale"]
+    phases = sorted({int(np.searchsorted(dates.to_numpy(), np.datetime64(d))) for d in phase_dates} - {0})
+    phases = [p for p in phases if 0 < p < len(rows)]
+    kwargs = dict(
+        chart=chart,
+        denominators=inputs["denominators"],
+        improvement=improvement_from_direction(indicator.direction),
+        target=None if target is None or pd.isna(target) else target / scale,
+        phases=phases or None,
+        dates=dates,
+    )
+    table = spc_table(inputs["values"], **kwargs)
+    summary = spc_summary(inputs["values"], **kwargs)
+    table["period"] = rows["period"].to_numpy()
+    return table, summary
+
+
+def describe_sv(table: pd.DataFrame, summary: dict) -> str:
+    """One plain sentence under a chart: what the variation says, in Swedish."""
+    used = table[~table["excluded"] & table["value"].notna()]
+    if len(used) < 2:
+        return "För få värden för att bedöma förändring."
+    variation = summary["variation"]
+    parts = []
+    if variation == "common_cause":
+        parts.append("Ingen säker förändring: värdena varierar slumpmässigt kring mittlinjen.")
+    else:
+        kind = (
+            "Förbättring" if "improvement" in variation else "Försämring" if "concern" in variation else "Förändring"
+        )
+        since = _signal_start(table)
+        parts.append(f"{kind} sedan {period_label_sv(since)}." if since else f"{kind}: tydlig signal i senaste perioden.")
+    if summary["phase"] > 1:
+        first = table[table["phase"] == summary["phase"]]["period"].iloc[0]
+        parts.append(f"Nya gränser från {period_label_sv(first)}.")
+    if summary.get("provisional"):
+        parts.append("Gränserna är preliminära (färre än 12 värden).")
+    return " ".join(parts)
+
+
+def _signal_start(table: pd.DataFrame) -> str | None:
+    """The first period of the latest unbroken stretch of special-cause points on one side.
+
+    A shift makes two long runs (before: one side of the centre, after: the
+    other); the change dates from the start of the latest one.
+    """
+    last_phase = table["phase"].max()
+    t = table[(table["phase"] == last_phase) & ~table["excluded"] & table["value"].notna()]
+    special = (t["special_cause"] | (t["run_signal"] & t["long_run"])).to_numpy()
+    side = np.sign(t["value"].to_numpy() - t["centre"].to_numpy())
+    if not special.any():
+        # A crossings signal belongs to the phase: say since its start.
+        return str(t["period"].iloc[0]) if len(t) else None
+    end = int(np.flatnonzero(special)[-1])
+    start = end
+    while start - 1 >= 0 and special[start - 1] and side[start - 1] == side[end]:
+        start -= 1
+    return str(t["period"].iloc[start])

@@ -1,0 +1,30 @@
+"""Översikt: one tile per indicator for the chosen municipality or the whole area."""
+
+import streamlit as st
+
+from metrics.overview import overview_tiles
+from ui.context import page_context
+from ui.exports import download_buttons
+from ui.labels import municipality_names
+from ui.overview_table import overview_table
+from ui.tiles import tile
+
+st.title("Översikt")
+ctx = page_context("oversikt")
+if ctx is not None:
+    names = municipality_names()
+    f = ctx.filters
+    for code in f.municipality_codes:
+        st.subheader(names.get(code, code))
+        tiles = overview_tiles(
+            ctx.in_range(ctx.results), ctx.targets, municipality=code, sex=f.sex,
+            indicator_ids=ctx.indicator_ids(), baseline=ctx.yearly,
+        )
+        cols = st.columns(3)
+        for i, (_, row) in enumerate(tiles.iterrows()):
+            with cols[i % 3]:
+                tile(row, key=f"{code}-{row['indicator_id']}")
+        with st.expander("Visa som tabell"):
+            table = overview_table(tiles)
+            st.dataframe(table, hide_index=True)
+            download_buttons(table, name=f"oversikt_{code}", key=f"ov-{code}")

@@ -1,0 +1,27 @@
+"""Trender: an SPC chart per indicator with target, phases, a plain sentence and a table alternative."""
+
+import streamlit as st
+
+from metrics.registry import INDICATORS
+from ui.context import page_context
+from ui.labels import municipality_names
+from ui.trend import trend_section
+
+st.title("Trender")
+st.caption(
+    "Styrdiagram (SPC) visar om en förändring är verklig eller slumpmässig variation. "
+    "Punkter med annan form och färg är särskilda orsaker; gränserna räknas per fas."
+)
+ctx = page_context("trender")
+if ctx is not None:
+    names = municipality_names()
+    ids = ctx.indicator_ids()
+    chosen = st.selectbox(
+        "Indikator", ["alla", *ids], key="trend_indicator",
+        format_func=lambda i: "Alla indikatorer i urvalet" if i == "alla" else INDICATORS[i].name_sv,
+    )
+    shown = ids if chosen == "alla" else [chosen]
+    for code in ctx.filters.municipality_codes:
+        st.header(names.get(code, code))
+        for ind_id in shown:
+            trend_section(ctx, ind_id, code)

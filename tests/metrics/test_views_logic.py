@@ -1,0 +1,134 @@
+"""The pure logic behind the views: SPC series from tidy rows, sentences, tiles and comparisons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metrics.compare import comparison_rows, funnel_data
+from metrics.overview import overview_tiles
+from metrics.registry import INDICATORS
+from metrics.series import default_chart_for, describe_sv, indicator_spc, period_label_sv, spc_inputs
+from metrics.targets import TARGET_COLUMNS
+
+
+def tidy(indicator_id: str, values, *, numerators=None, denominators=None, municipality="1490", start="2024-01",
+         status=None) -> pd.DataFrame:
+    n = len(values)
+    starts = pd.period_range(start, periods=n, freq="M")
+    return pd.DataFrame(
+        {
+            "indicator_id": indicator_id,
+            "municipality_code": municipality,
+            "sex": "T",
+            "period": [str(p) for p in starts],
+            "period_start": starts.to_timestamp(),
+            "period_end": starts.to_timestamp(how="end").normalize(),
+            "numerator": numerators if numerators is not None else [np.nan] * n,
+            "denominator": denominators if denominators is not None else [np.nan] * n,
+            "value": values,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "suppressed": False,
+            "status": status or ["ok"] * n,
+            "n_unassessed": np.nan,
+            "note": None,
+        }
+    )
+
+
+def no_targets() -> pd.DataFrame:
+    return pd.DataFrame(columns=TARGET_COLUMNS)
+
+
+def test_period_labels_in_swedish():
+    assert period_label_sv("2025-03") == "mars 2025"
+    assert period_label_sv("2025-Q4") == "kvartal 4 2025"
+    assert period_label_sv("2025") == "2025"
+
+
+def test_default_chart_from_registry_kind_and_unit():
+    assert default_chart_for(INDICATORS["home_visit_median_hours_day"]) == "i"
+    assert default_chart_for(INDICATORS["frequent_attenders"]) == "i"
+    assert default_chart_for(INDICATORS["ed_visits_80_per_1000"]) == "up"
+    assert default_chart_for(INDICATORS["readmission_30d_65"], [100, 120]) == "p"
+    assert default_chart_for(INDICATORS["readmission_30d_65"], [5000, 6000]) == "pp"
+
+
+def test_rate_denominators_are_person_years_per_thousand():
+    """ED visits: 50 visits in a month among 12 000 inhabitants 80+ = 50 / (12 000 × 1/12 / 1 000) = 50 per 1 000 and year."""
+    rows = tidy("ed_visits_80_per_1000", [50.0], numerators=[50.0], denominators=[12_000.0])
+    inputs = spc_inputs(rows, INDICATORS["ed_visits_80_per_1000"], "up")
+    assert inputs["values"][0] / inputs["denominators"][0] == pytest.approx(50.0)
+
+
+def test_incomplete_and_suppressed_periods_do_not_enter_the_chart():
+    rows = tidy("readmission_30d_65", [10.0, 12.0, np.nan, 11.0], numerators=[10, 12, np.nan, 11],
+                denominators=[100, 100, np.nan, 100], status=["ok", "ok", "ok", "ofullstandig_period"])
+    table, _ = indicator_spc(rows, INDICATORS["readmission_30d_65"], chart="p")
+    assert table["value"].round(3).tolist()[:2] == [0.10, 0.12]
+    assert table["value"].iloc[2:].isna().all()
+
+
+def test_shift_after_a_change_is_described_as_improvement_since_its_month():
+    """12 months at 20 %, then 12 at 10 % (n = 200): a long run below the centre, lower is better."""
+    num = [40] * 12 + [20] * 12
+    rows = tidy("readmission_30d_65", [n / 2 for n in num], numerators=num, denominators=[200] * 24)
+    table, summary = indicator_spc(rows, INDICATORS["readmission_30d_65"], chart="p")
+    assert summary["variation"] == "special_cause_improvement_low"
+    assert describe_sv(table, summary) == "Förbättring sedan januari 2025."
+
+
+def test_stable_series_is_described_as_no_change():
+    values = [15.0, 16.0, 14.0, 15.5, 14.5, 16.5, 13.5, 15.0, 16.0, 14.0, 15.5, 14.5]
+    rows = tidy("home_visit_median_hours_day", values, denominators=[30] * 12)
+    table, summary = indicator_spc(rows, INDICATORS["home_visit_median_hours_day"])
+    assert summary["variation"] == "common_cause"
+    assert describe_sv(table, summary).startswith("Ingen säker förändring")
+
+
+def test_phase_from_a_date_gives_new_limits_and_says_so():
+    num = [40] * 12 + [20] * 12
+    rows = tidy("readmission_30d_65", [n / 2 for n in num], numerators=num, denominators=[200] * 24)
+    table, summary = indicator_spc(rows, INDICATORS["readmission_30d_65"], chart="p",
+                                   phase_dates=[pd.Timestamp("2025-01-01")])
+    assert table["phase"].tolist() == [1] * 12 + [2] * 12
+    assert table.loc[12, "centre"] == pytest.approx(0.10)
+    assert "Nya gränser från januari 2025." in describe_sv(table, summary)
+
+
+def test_tile_latest_complete_value_and_missing_indicator():
+    rows = pd.concat(
+        [
+            tidy("sip_coverage_home_care", [40.0, 50.0, 60.0], numerators=[40, 50, 60], denominators=[100] * 3,
+                 status=["ok", "ok", "ofullstandig_period"]),
+        ]
+    )
+    targets = pd.DataFrame([{"indicator_id": "sip_coverage_home_care", "municipality_code": None, "kind": "absolute",
+                             "operator": ">=", "value": 45.0, "change": np.nan, "baseline_period": None}])
+    tiles = overview_tiles(rows, targets, municipality="1490",
+                           indicator_ids=["sip_coverage_home_care", "readmission_30d_65"]).set_index("indicator_id")
+    sip = tiles.loc["sip_coverage_home_care"]
+    assert (sip["status"], sip["period"], sip["value"]) == ("ok", "2024-02", 50.0)
+    assert (sip["target_status"], sip["target_text"]) == ("uppfyllt", "≥ 45 %")
+    assert str(sip["data_to"]) == "2024-02-29"
+    assert tiles.loc["readmission_30d_65", "status"] == "saknar_underlag"
+
+
+def test_comparison_classifies_against_the_area_funnel():
+    ind = INDICATORS["readmission_30d_65"]
+    rows = pd.concat(
+        [
+            tidy(ind.id, [10.0], numerators=[100], denominators=[1000], municipality="1490"),
+            tidy(ind.id, [40.0], numerators=[40], denominators=[100], municipality="1463"),
+            tidy(ind.id, [12.7], numerators=[140], denominators=[1100], municipality="ALL"),
+        ]
+    )
+    out = comparison_rows(rows, ind, period="2024-01").set_index("municipality_code")
+    # Area p = 140/1100 = 0.127; for n = 100 the 99.8 % upper limit ≈ 0.127 + 3.09·√(0.127·0.873/100) ≈ 0.23 < 0.40.
+    assert out.loc["1463", "funnel"] == "över 99,8 %-gränsen"
+    assert out.loc["1490", "funnel"] in ("inom gränserna", "under 95 %-gränsen")
+    limits, centre, scale = funnel_data(out.reset_index(), ind)
+    assert centre == pytest.approx(140 / 1100) and scale == 100.0
+    assert (limits["upper_998"] >= limits["upper_95"]).all()

@@ -1,0 +1,35 @@
+"""A store with the sample data imported and indicators computed, shared by the page tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from data_access.db import get_engine, make_engine, upgrade
+from data_access.importer import import_paths
+from data_access.recompute import recompute_store
+from data_access.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def sample_store_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'sample.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    assert import_paths([ROOT / "sample_data" / "default"], engine=engine).ok
+    recompute_store(engine=engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def sample_app(sample_store_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", sample_store_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield sample_store_url
+    get_settings.cache_clear()
+    get_engine.cache_clear()

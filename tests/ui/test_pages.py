@@ -1,0 +1,80 @@
+"""AppTest for every page: renders, filters change the content, query parameters restore a view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGES = ["pages/oversikt.py", "pages/trender.py", "pages/jamfor.py", "pages/om_indikatorerna.py", "pages/datastatus.py"]
+
+
+def run_app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_exception(sample_app, page):
+    at = run_app()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert at.title, "every page has a title"
+
+
+def test_overview_has_a_tile_per_indicator_and_area_heading(sample_app):
+    from metrics.registry import INDICATORS
+
+    at = run_app()
+    assert [s.value for s in at.subheader] == ["Hela området"]
+    names = [m.value.strip("*") for m in at.markdown if m.value.startswith("**")]
+    assert sorted(names) == sorted(ind.name_sv for ind in INDICATORS.values())  # tiles are laid out in 3 columns
+
+
+def test_municipality_filter_changes_content_and_url(sample_app):
+    at = run_app()
+    at.multiselect(key="f_oversikt_kommun").set_value(["1463", "1491"]).run()
+    assert [s.value for s in at.subheader] == ["Mark", "Ulricehamn"]
+    assert at.query_params["kommun"] == "1463,1491"
+
+
+def test_query_parameters_restore_a_view(sample_app):
+    at = run_app({"kommun": "1442", "period": "kvartal", "tema": "Hembesök", "kon": "alla", "fran": "2025-01",
+                  "till": "2026-06"})
+    assert [s.value for s in at.subheader] == ["Vårgårda"]
+    assert at.radio(key="f_oversikt_period").value == "kvartal"
+    assert at.selectbox(key="f_oversikt_fran").value.isoformat() == "2025-01-01"
+    names = [m.value.strip("*") for m in at.markdown if m.value.startswith("**")]
+    assert names and all("hem" in n.lower() for n in names)
+
+
+def test_filters_carry_over_to_another_page(sample_app):
+    at = run_app()
+    at.multiselect(key="f_oversikt_kommun").set_value(["1463"]).run()
+    at.switch_page("pages/trender.py").run()
+    assert at.multiselect(key="f_trender_kommun").value == ["1463"]
+    assert [h.value for h in at.header][0] == "Mark"
+
+
+def test_unknown_query_values_fall_back_to_defaults(sample_app):
+    at = run_app({"kommun": "9999,abc", "period": "vecka", "kon": "x"})
+    assert not at.exception
+    assert [s.value for s in at.subheader] == ["Hela området"]
+    assert at.radio(key="f_oversikt_period").value == "manad"
+
+
+def test_trend_chart_has_swedish_separators_and_table_alternative(sample_app):
+    import json
+
+    at = run_app({"tema": "Sjukhusvård"})
+    at.switch_page("pages/trender.py").run()
+    charts = at.get("plotly_chart")
+    assert charts
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["layout"]["separators"] == ", "
+    assert at.dataframe, "each chart has a table alternative"
+    assert list(at.dataframe[0].value.columns) == ["Period", "Värde", "Mittlinje", "Nedre gräns", "Övre gräns", "Signal"]

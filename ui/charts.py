@@ -1,0 +1,106 @@
+"""Small Plotly figure builders used by the views (no Streamlit inside)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from metrics.series import period_label_sv
+from ui.plotly_sv import SEPARATORS
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+
+def sparkline(periods: Sequence[str], values: Sequence[float], *, unit: str) -> go.Figure:
+    """A tiny trend line for a tile; hover shows the period and value."""
+    fig = go.Figure(
+        go.Scatter(
+            x=list(range(len(values))),
+            y=list(values),
+            mode="lines+markers",
+            line={"color": "#0072B2", "width": 2},
+            marker={"size": 3},
+            customdata=[period_label_sv(p) for p in periods],
+            hovertemplate="%{customdata}: %{y:,.1f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=70,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        showlegend=False,
+        separators=SEPARATORS,
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
+    return fig
+
+
+def ci_dot_plot(frame: pd.DataFrame, *, value_col: str, low_col: str, high_col: str, label_col: str,
+                unit: str, reference: float | None, reference_label: str) -> go.Figure:
+    """Values with 95 % confidence intervals, one row per municipality (no rank colours)."""
+    fig = go.Figure(
+        go.Scatter(
+            x=frame[value_col],
+            y=frame[label_col],
+            mode="markers",
+            marker={"color": "#0072B2", "size": 10, "symbol": "circle"},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (frame[high_col] - frame[value_col]).tolist(),
+                "arrayminus": (frame[value_col] - frame[low_col]).tolist(),
+                "color": "#404040",
+                "thickness": 1.5,
+            },
+            name="Värde med 95 % konfidensintervall",
+            hovertemplate="%{y}: %{x:,.1f}<extra></extra>",
+        )
+    )
+    if reference is not None and reference == reference:
+        fig.add_vline(x=reference, line={"color": "#000000", "dash": "dash"}, annotation_text=reference_label,
+                      annotation_position="top")
+    fig.update_layout(
+        height=max(260, 38 * len(frame) + 90),
+        margin={"l": 10, "r": 20, "t": 40, "b": 40},
+        xaxis={"title": unit},
+        yaxis={"autorange": "reversed", "title": None},
+        separators=SEPARATORS,
+        showlegend=True,
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return fig
+
+
+def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, *, centre: float, scale: float, unit: str,
+                x_title: str) -> go.Figure:
+    """Funnel plot: each municipality's value against its denominator, 95 % and 99,8 % limits."""
+    fig = go.Figure()
+    styles = {"95": ("dash", "95 % gräns"), "998": ("dot", "99,8 % gräns")}
+    for tag, (dash, name) in styles.items():
+        for side in ("lower", "upper"):
+            fig.add_trace(
+                go.Scatter(
+                    x=limits["n"], y=limits[f"{side}_{tag}"] * scale, mode="lines",
+                    line={"color": "#404040", "dash": dash, "width": 1.2},
+                    name=name, legendgroup=tag, showlegend=side == "upper", hoverinfo="skip",
+                )
+            )
+    fig.add_hline(y=centre * scale, line={"color": "#000000", "width": 1.5},
+                  annotation_text="Hela området", annotation_position="bottom right")
+    fig.add_trace(
+        go.Scatter(
+            x=points["n"], y=points["value"], mode="markers+text", text=points["label"],
+            textposition="top center", marker={"color": "#0072B2", "size": 10, "symbol": "circle"},
+            name="Kommun", hovertemplate="%{text}: %{y:,.1f} (n = %{x:,.0f})<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=460, margin={"l": 10, "r": 20, "t": 30, "b": 40}, separators=SEPARATORS,
+        xaxis={"title": x_title, "rangemode": "tozero"}, yaxis={"title": unit, "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig

@@ -1,0 +1,68 @@
+"""The Jämför page body: period choice, dot plot with CIs, funnel plot, table, exports."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.compare import comparison_rows, funnel_data
+from metrics.series import period_label_sv
+from ui.charts import ci_dot_plot, funnel_plot
+from ui.context import PageContext
+from ui.exports import download_buttons
+from ui.labels import format_number, format_value, municipality_names
+from ui.plotly_sv import plotly_config
+
+
+def comparison_section(ctx: PageContext, ind) -> None:
+    names = municipality_names()
+    r = ctx.in_range(ctx.results)
+    periods = sorted(r.loc[(r["indicator_id"] == ind.id) & (r["status"] == "ok"), "period"].unique(), reverse=True)
+    if not periods:
+        st.info("Saknar underlag för vald indikator och period.")
+        return
+    c1, c2 = st.columns(2)
+    period = c1.selectbox("Period", periods, key="cmp_period", format_func=period_label_sv)
+    order = c2.radio("Ordning", ["alfabetisk", "värde"], key="cmp_order", horizontal=True,
+                     format_func=lambda o: "Alfabetisk" if o == "alfabetisk" else "Efter värde")
+    rows = comparison_rows(ctx.results, ind, period=period, sex=ctx.filters.sex)
+    rows["Kommun"] = rows["municipality_code"].map(names).fillna(rows["municipality_code"])
+    parts = rows[rows["municipality_code"] != "ALL"]
+    total = rows[rows["municipality_code"] == "ALL"]
+    parts = parts.sort_values("Kommun" if order == "alfabetisk" else "value", na_position="last")
+    area_value = float(total["value"].iloc[0]) if len(total) and total["value"].notna().all() else None
+    if area_value is not None:
+        st.metric(f"Hela området, {period_label_sv(period)}", format_value(area_value, ind.unit))
+    shown = parts[parts["value"].notna()]
+    if len(shown):
+        fig = ci_dot_plot(shown, value_col="value", low_col="ci_low", high_col="ci_high", label_col="Kommun",
+                          unit=ind.unit, reference=area_value, reference_label="Hela området")
+        st.plotly_chart(fig, config=plotly_config(), key="cmp-dots", width="stretch")
+    hidden = parts[parts["value"].isna()]
+    if len(hidden):
+        st.caption("Visas inte (för få fall eller saknar underlag): " + ", ".join(hidden["Kommun"]))
+    funnel = funnel_data(rows, ind)
+    if funnel is not None:
+        limits, centre, scale = funnel
+        points = shown.assign(n=shown["funnel_n"], label=shown["Kommun"])
+        st.subheader("Trattdiagram")
+        x_title = "Antal i nämnaren" if ind.value_kind == "proportion" else "Befolkning (tusental personår)"
+        st.plotly_chart(funnel_plot(points, limits, centre=centre, scale=scale, unit=ind.unit, x_title=x_title),
+                        config=plotly_config(), key="cmp-funnel", width="stretch")
+    table = _table(pd.concat([parts, total]), ind)
+    st.dataframe(table, hide_index=True)
+    download_buttons(table, name=f"jamfor_{ind.id}_{period}", key="cmp-dl")
+
+
+def _table(rows: pd.DataFrame, ind) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Kommun": rows["Kommun"],
+            "Värde": [format_value(v, ind.unit) for v in rows["value"]],
+            "95 % KI, nedre": [format_value(v, ind.unit) for v in rows["ci_low"]],
+            "95 % KI, övre": [format_value(v, ind.unit) for v in rows["ci_high"]],
+            "Täljare": [format_number(v, 0) for v in rows["numerator"]],
+            "Nämnare": [format_number(v, 0) for v in rows["denominator"]],
+            "Läge i trattdiagram": rows["funnel"].fillna(""),
+        }
+    )

@@ -1,0 +1,111 @@
+"""Per-run context shared by the pages: the viewer, cached data loaders and the shared filters.
+
+Components own their keys; pages call :func:`page_context` once and use what
+it returns. Everything read from the store is cached with ``st.cache_data``
+keyed by the database URL, the viewer's access context and the filters, and
+invalidated by the time of the latest recompute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from data_access.access import AccessContext
+from data_access.db import ensure_schema, get_engine
+from data_access.queries import last_computed_at, load_indicator_results, load_targets
+from data_access.settings import get_settings
+from metrics.registry import INDICATORS, THEMES
+from ui.filters import Filters, sidebar_filters
+
+# Until login lands (issue 7) every visitor is the public viewer: aggregated,
+# suppressed figures for every municipality, no person-level data.
+PUBLIC_VIEWER = AccessContext(user="public", roles=frozenset({"public"}))
+
+
+def current_viewer() -> AccessContext:
+    return st.session_state.get("viewer", PUBLIC_VIEWER)
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str):
+    engine = get_engine(url)
+    ensure_schema(engine)
+    return engine
+
+
+def engine():
+    return _engine(get_settings().database_url)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _stamp(url: str) -> str:
+    return str(last_computed_at(engine=_engine(url)))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _results(url: str, stamp: str, viewer: AccessContext, period_type: str) -> pd.DataFrame:
+    frame = load_indicator_results(access=viewer, period_type=period_type, engine=_engine(url))
+    for c in ("period_start", "period_end"):
+        frame[c] = pd.to_datetime(frame[c])
+    return frame
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _targets(url: str, stamp: str, viewer: AccessContext) -> pd.DataFrame:
+    return load_targets(access=viewer, engine=_engine(url))
+
+
+def results(period_type: str) -> pd.DataFrame:
+    url = get_settings().database_url
+    return _results(url, _stamp(url), current_viewer(), period_type)
+
+
+def targets() -> pd.DataFrame:
+    url = get_settings().database_url
+    return _targets(url, _stamp(url), current_viewer())
+
+
+@dataclass(frozen=True)
+class PageContext:
+    viewer: AccessContext
+    filters: Filters
+    results: pd.DataFrame  # the chosen grain, all municipalities the viewer may see, all sexes
+    yearly: pd.DataFrame  # baseline values for relative targets
+    targets: pd.DataFrame
+
+    def indicator_ids(self) -> list[str]:
+        theme = self.filters.theme
+        return [i for i, ind in INDICATORS.items() if theme is None or ind.theme == theme]
+
+    def in_range(self, frame: pd.DataFrame) -> pd.DataFrame:
+        f = self.filters
+        return frame[(frame["period_start"] >= pd.Timestamp(f.start)) & (frame["period_end"] <= pd.Timestamp(f.end))]
+
+
+def page_context(page: str) -> PageContext | None:
+    """Filters in the sidebar plus the data they select; None (with a message) when nothing is computed yet."""
+    viewer = current_viewer()
+    monthly = results("month")
+    if monthly.empty:
+        st.info(
+            "Inga indikatorvärden är beräknade ännu. Importera data (eller kör `make run`, som laddar "
+            "exempeldata) så räknas indikatorerna fram."
+        )
+        return None
+    munis = sorted(c for c in monthly["municipality_code"].unique() if c != "ALL")
+    first = pd.Timestamp(monthly["period_start"].min()).date()
+    last = pd.Timestamp(monthly["period_start"].max()).date()
+    filters = sidebar_filters(
+        municipalities=munis,
+        first_month=first,
+        last_month=last,
+        themes=THEMES,
+        allow_area=viewer.municipalities is None,
+        page=page,
+    )
+    grain = results(filters.grain) if filters.grain != "month" else monthly
+    return PageContext(viewer=viewer, filters=filters, results=grain, yearly=results("year"), targets=targets())
+
