@@ -6,10 +6,8 @@ Usage::
     python benchmarks/bench_metrics.py --scales 1 10 40     # generate with ``python -m sample_data``
 
 Each data set is measured in its own process (so that the peak resident
-memory, ``ru_maxrss``, belongs to that data set alone): the CSVs are read with
-a small loader (``pd.read_csv`` + conversion to the dtype convention of
-:mod:`data_access.contract`; not the import's validation, which is measured
-elsewhere), then ``compute_all`` runs for month, quarter and year. Printed:
+memory, ``ru_maxrss``, belongs to that data set alone): the files are read and
+validated with :func:`data_access.files.read_directory` (as the CLI does), then ``compute_all`` runs for month, quarter and year. Printed:
 rows read, load time, compute time per period type (and per indicator for
 months), and peak memory after loading and after computing.
 
@@ -19,7 +17,6 @@ Goals (metrics issue): scale 1 under 2 s, scale 10 under 20 s and 4 GB.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import resource
 import subprocess
@@ -38,46 +35,10 @@ def _peak_mb() -> float:
 
 
 def load_directory(path: Path):
-    """Contract CSVs of a directory → loaded frames (dtype convention), without validation."""
-    import pandas as pd
+    """Contract files of a directory → loaded frames, through the import's parsing and validation."""
+    from data_access.files import read_directory
 
-    from data_access.contract import TABLES
-
-    frames = {}
-    for name, table in TABLES.items():
-        file = path / f"{name}.csv"
-        if not file.exists():
-            continue
-        data = file.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:  # the contract also allows Windows-1252
-            text = data.decode("cp1252")
-        header = text.split("\n", 1)[0]
-        sep = ";" if header.count(";") > header.count(",") else ","
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], sep=sep)
-        raw.columns = [c.strip().lower() for c in raw.columns]
-        out = {}
-        for col in table.columns:
-            s = raw[col.name] if col.name in raw.columns else pd.Series([None] * len(raw), dtype="str")
-            if col.type == "text":
-                out[col.name] = s.astype("str")
-            elif col.type == "int":
-                out[col.name] = pd.to_numeric(s).astype("Int64")
-            elif col.type == "number":
-                out[col.name] = pd.to_numeric(s.str.replace(",", ".")).astype("float64")
-            elif col.type == "bool":
-                low = s.str.lower()
-                b = pd.Series(pd.NA, index=s.index, dtype="boolean")
-                b[low.isin(["1", "ja", "true"]).fillna(False).to_numpy()] = True
-                b[low.isin(["0", "nej", "false"]).fillna(False).to_numpy()] = False
-                out[col.name] = b
-            else:
-                out[col.name] = pd.to_datetime(s.str.replace("T", " "), format="mixed").astype(
-                    "datetime64[us]"
-                )
-        frames[name] = pd.DataFrame(out)
-    return frames
+    return read_directory(path)
 
 
 def measure_one(path: Path) -> dict:
@@ -132,7 +93,7 @@ def run_in_subprocess(path: Path) -> dict:
 
 def report(label: str, r: dict) -> None:
     print(f"== {label}: {r['rows']:,} input rows ({r['dir']})")
-    print(f"   load (read_csv + dtypes): {r['load_s']:.2f} s, peak after load {r['peak_after_load_mb']} MB")
+    print(f"   load (parse + validate): {r['load_s']:.2f} s, peak after load {r['peak_after_load_mb']} MB")
     for p in ("month", "quarter", "year"):
         print(f"   compute_all period={p:<7}: {r[f'compute_{p}_s']:.2f} s -> {r[f'rows_{p}']:,} rows")
     print(f"   peak resident memory: {r['peak_mb']} MB")

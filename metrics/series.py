@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from metrics.spc import improvement_from_direction, recommend_chart, spc_summary, spc_table
+from metrics.spc import improvement_from_direction, recommend_chart, spc_table, summarise_table
 
 MONTHS_SV = (
     "januari", "februari", "mars", "april", "maj", "juni",
@@ -108,7 +108,7 @@ def indicator_spc(
         dates=dates,
     )
     table = spc_table(inputs["values"], **kwargs)
-    summary = spc_summary(inputs["values"], **kwargs)
+    summary = summarise_table(table)
     table["period"] = rows["period"].to_numpy()
     return table, summary
 

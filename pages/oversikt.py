@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from metrics.overview import overview_tiles
-from ui.context import page_context
+from ui.context import cached_tiles, page_context
 from ui.exports import download_buttons
 from ui.labels import municipality_names
 from ui.overview_table import overview_table
@@ -16,10 +15,7 @@ if ctx is not None:
     f = ctx.filters
     for code in f.municipality_codes:
         st.subheader(names.get(code, code))
-        tiles = overview_tiles(
-            ctx.in_range(ctx.results), ctx.targets, municipality=code, sex=f.sex,
-            indicator_ids=ctx.indicator_ids(), baseline=ctx.yearly,
-        )
+        tiles = cached_tiles(ctx, code)
         cols = st.columns(3)
         for i, (_, row) in enumerate(tiles.iterrows()):
             with cols[i % 3]:

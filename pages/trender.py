@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics.registry import INDICATORS
-from ui.context import page_context
+from ui.context import cached_tiles, page_context
 from ui.labels import municipality_names
 from ui.trend import trend_section
 
@@ -17,11 +17,12 @@ if ctx is not None:
     names = municipality_names()
     ids = ctx.indicator_ids()
     chosen = st.selectbox(
-        "Indikator", ["alla", *ids], key="trend_indicator",
-        format_func=lambda i: "Alla indikatorer i urvalet" if i == "alla" else INDICATORS[i].name_sv,
+        "Indikator", [*ids, "alla"], key="trend_indicator",
+        format_func=lambda i: "Alla indikatorer i urvalet (långsammare)" if i == "alla" else INDICATORS[i].name_sv,
     )
     shown = ids if chosen == "alla" else [chosen]
     for code in ctx.filters.municipality_codes:
         st.header(names.get(code, code))
+        targets = cached_tiles(ctx, code).set_index("indicator_id")["target_value"]
         for ind_id in shown:
-            trend_section(ctx, ind_id, code)
+            trend_section(ctx, ind_id, code, targets.get(ind_id))

@@ -13,30 +13,27 @@ from ui.plotly_sv import SEPARATORS
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
 
-def sparkline(periods: Sequence[str], values: Sequence[float], *, unit: str) -> go.Figure:
-    """A tiny trend line for a tile; hover shows the period and value."""
-    fig = go.Figure(
-        go.Scatter(
-            x=list(range(len(values))),
-            y=list(values),
-            mode="lines+markers",
-            line={"color": "#0072B2", "width": 2},
-            marker={"size": 3},
-            customdata=[period_label_sv(p) for p in periods],
-            hovertemplate="%{customdata}: %{y:,.1f}<extra></extra>",
-        )
+def sparkline_svg(periods: Sequence[str], values: Sequence[float], *, label: str, width: int = 260,
+                  height: int = 44) -> str:
+    """A tiny inline SVG trend line (cheap to draw on every rerun); the label is read by screen readers."""
+    vals = [float(v) for v in values]
+    if len(vals) < 2:
+        return ""
+    lo, hi = min(vals), max(vals)
+    span = (hi - lo) or 1.0
+    pad = 3
+    step = (width - 2 * pad) / (len(vals) - 1)
+    points = " ".join(
+        f"{pad + i * step:.1f},{pad + (height - 2 * pad) * (1 - (v - lo) / span):.1f}" for i, v in enumerate(vals)
     )
-    fig.update_layout(
-        height=70,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        showlegend=False,
-        separators=SEPARATORS,
-        plot_bgcolor="rgba(0,0,0,0)",
-        paper_bgcolor="rgba(0,0,0,0)",
+    last_x, last_y = points.split(" ")[-1].split(",")
+    first, last = period_label_sv(periods[0]), period_label_sv(periods[-1])
+    return (
+        f'<svg role="img" aria-label="{label}: utveckling {first}–{last}" width="100%" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg"><title>{label}: {first}–{last}</title>'
+        f'<polyline fill="none" stroke="#0072B2" stroke-width="2" points="{points}"/>'
+        f'<circle cx="{last_x}" cy="{last_y}" r="3" fill="#0072B2"/></svg>'
     )
-    return fig
 
 
 def ci_dot_plot(frame: pd.DataFrame, *, value_col: str, low_col: str, high_col: str, label_col: str,

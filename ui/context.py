@@ -81,8 +81,12 @@ class PageContext:
         return [i for i, ind in INDICATORS.items() if theme is None or ind.theme == theme]
 
     def in_range(self, frame: pd.DataFrame) -> pd.DataFrame:
-        f = self.filters
-        return frame[(frame["period_start"] >= pd.Timestamp(f.start)) & (frame["period_end"] <= pd.Timestamp(f.end))]
+        return in_range(frame, self.filters)
+
+
+def in_range(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Rows whose period lies inside the chosen date range."""
+    return frame[(frame["period_start"] >= pd.Timestamp(filters.start)) & (frame["period_end"] <= pd.Timestamp(filters.end))]
 
 
 def page_context(page: str) -> PageContext | None:
@@ -109,3 +113,18 @@ def page_context(page: str) -> PageContext | None:
     grain = results(filters.grain) if filters.grain != "month" else monthly
     return PageContext(viewer=viewer, filters=filters, results=grain, yearly=results("year"), targets=targets())
 
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _tiles(url: str, stamp: str, viewer: AccessContext, filters: Filters, code: str, ids: tuple[str, ...]):
+    from metrics.overview import overview_tiles
+
+    rows = in_range(results(filters.grain), filters)
+    return overview_tiles(rows, targets(), municipality=code, sex=filters.sex, indicator_ids=ids,
+                          baseline=results("year"))
+
+
+def cached_tiles(ctx: PageContext, code: str) -> pd.DataFrame:
+    """The Översikt tiles for one municipality, cached per filters and recompute."""
+    url = get_settings().database_url
+    return _tiles(url, _stamp(url), ctx.viewer, ctx.filters, code, tuple(ctx.indicator_ids()))

@@ -50,23 +50,30 @@ def png_bytes(figure, *, width: int = 1100, height: int = 520) -> bytes:
 
 
 def download_buttons(frame: pd.DataFrame, *, name: str, key: str, figure=None) -> None:
-    """CSV, xlsx (and PNG for a figure) download buttons for one table or chart."""
+    """CSV, xlsx (and PNG for a figure) download buttons; the files are made only when clicked.
+
+    ``figure`` may be a Plotly figure or its dict form.
+    """
     import streamlit as st
 
     cols = st.columns(3 if figure is not None else 2)
     cols[0].download_button(
-        "Ladda ner CSV", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"{key}-csv",
-        help="Semikolonseparerad, decimalkomma – öppnas direkt i svenska Excel.",
+        "Ladda ner CSV", lambda: csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"{key}-csv",
+        help="Semikolonseparerad, decimalkomma – öppnas direkt i svenska Excel.", on_click="ignore",
     )
     cols[1].download_button(
-        "Ladda ner Excel", xlsx_bytes(frame), file_name=f"{name}.xlsx",
+        "Ladda ner Excel", lambda: xlsx_bytes(frame), file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
+        on_click="ignore",
     )
     if figure is not None:
-        if cols[2].button("Skapa bild (PNG)", key=f"{key}-png-make", help="Tar några sekunder första gången."):
-            st.session_state[f"{key}-png"] = png_bytes(figure)
-        if st.session_state.get(f"{key}-png"):
-            cols[2].download_button(
-                "Ladda ner PNG", st.session_state[f"{key}-png"], file_name=f"{name}.png", mime="image/png",
-                key=f"{key}-png-dl",
-            )
+        cols[2].download_button(
+            "Ladda ner bild (PNG)", lambda: png_bytes(_as_figure(figure)), file_name=f"{name}.png",
+            mime="image/png", key=f"{key}-png", on_click="ignore", help="Tar några sekunder första gången.",
+        )
+
+
+def _as_figure(figure):
+    import plotly.graph_objects as go
+
+    return figure if isinstance(figure, go.Figure) else go.Figure(figure)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui.charts import sparkline
+from ui.charts import sparkline_svg
 from ui.icons import (
     ASSURANCE_ICONS,
     TARGET_STATUS_ICONS,
@@ -15,7 +15,6 @@ from ui.icons import (
     variation_text,
 )
 from ui.labels import format_value
-from ui.plotly_sv import plotly_config
 
 
 def tile(row: pd.Series, *, key: str) -> None:
@@ -44,10 +43,7 @@ def tile(row: pd.Series, *, key: str) -> None:
             + (badge(assurance_text(row["assurance"]), a_colour) if row["assurance"] != "no_target" else "")
         )
         if row["spark_values"]:
-            st.plotly_chart(
-                sparkline(row["spark_periods"], row["spark_values"], unit=row["unit"]),
-                config={**plotly_config(), "displayModeBar": False, "staticPlot": False},
-                key=f"spark-{key}",
-                width="stretch",
+            st.markdown(
+                sparkline_svg(row["spark_periods"], row["spark_values"], label=row["name"]), unsafe_allow_html=True
             )
         st.caption(row["sentence"])

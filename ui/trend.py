@@ -7,7 +7,6 @@ import streamlit as st
 
 from metrics.registry import INDICATORS
 from metrics.series import default_chart_for, describe_sv, indicator_spc
-from metrics.targets import evaluate_targets
 from ui.context import PageContext
 from ui.exports import download_buttons
 from ui.plotly_sv import plotly_config
@@ -34,17 +33,21 @@ def _series(ctx: PageContext, ind_id: str, code: str) -> pd.DataFrame:
     return r[(r["indicator_id"] == ind_id) & (r["municipality_code"] == code) & (r["sex"] == ctx.filters.sex)]
 
 
-def _target_value(ctx: PageContext, series: pd.DataFrame, ind) -> float | None:
-    if series.empty:
-        return None
-    ev = evaluate_targets(
-        series.tail(1), ctx.targets, baseline=ctx.yearly, directions={ind.id: ind.direction}, units={ind.id: ind.unit}
-    )
-    v = ev["target_value"].iloc[0]
-    return None if pd.isna(v) else float(v)
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _chart(series: pd.DataFrame, ind_id: str, chart: str, target: float | None):
+    """SPC figure, table alternative and sentence for one series (cached: a series is small to hash)."""
+    ind = INDICATORS[ind_id]
+    table, summary = indicator_spc(series, ind, chart=chart, target=target)
+    fig = build_spc_figure(table, title=ind.name_sv, unit=ind.unit, value_format=",.1f")
+    # A plain dict without Plotly's default template (Streamlit applies its own theme): far less to
+    # validate and copy on every rerun.
+    spec = fig.to_plotly_json()
+    spec["layout"].pop("template", None)
+    return spec, spc_table_alternative(table), describe_sv(table, summary)
 
 
-def trend_section(ctx: PageContext, ind_id: str, code: str) -> None:
+def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None) -> None:
+    """``target`` is the level that applies to the latest complete period (from the Översikt tiles)."""
     ind = INDICATORS[ind_id]
     series = _series(ctx, ind_id, code).sort_values("period_start")
     st.subheader(ind.name_sv)
@@ -61,10 +64,9 @@ def trend_section(ctx: PageContext, ind_id: str, code: str) -> None:
         "Diagramtyp", options, index=options.index(default), key=f"chart-{code}-{ind_id}",
         format_func=lambda c: CHART_NAMES[c] + (" (standard)" if c == default else ""),
     )
-    table, summary = indicator_spc(series, ind, chart=chart, target=_target_value(ctx, series, ind))
-    fig = build_spc_figure(table, title=ind.name_sv, unit=ind.unit, value_format=",.1f")
+    fig, alt, sentence = _chart(series, ind_id, chart, target)
     st.plotly_chart(fig, config=plotly_config(), key=f"spc-{code}-{ind_id}", width="stretch")
-    st.markdown(f"**{describe_sv(table, summary)}**")
+    st.markdown(f"**{sentence}**")
     incomplete = series[series["status"] == "ofullstandig_period"]
     if len(incomplete):
         st.caption(
@@ -72,6 +74,5 @@ def trend_section(ctx: PageContext, ind_id: str, code: str) -> None:
             "och ingår inte i diagrammet."
         )
     with st.expander("Visa som tabell"):
-        alt = spc_table_alternative(table)
         st.dataframe(alt, hide_index=True)
         download_buttons(alt, name=f"{ind_id}_{code}", key=f"dl-{code}-{ind_id}", figure=fig)
