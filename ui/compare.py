@@ -8,9 +8,9 @@ import streamlit as st
 from metrics.compare import comparison_rows, funnel_data
 from metrics.series import period_label_sv
 from ui.charts import ci_dot_plot, funnel_plot
-from ui.context import PageContext
+from ui.context import PageContext, reference_values
 from ui.exports import download_buttons
-from ui.labels import format_number, format_value, municipality_names
+from ui.labels import format_number, format_value, municipality_names, region_names
 from ui.plotly_sv import plotly_config
 
 
@@ -52,6 +52,33 @@ def comparison_section(ctx: PageContext, ind) -> None:
     table = _table(pd.concat([parts, total]), ind)
     st.dataframe(table, hide_index=True)
     download_buttons(table, name=f"jamfor_{ind.id}_{period}", key="cmp-dl")
+    _references_section(ind, period)
+
+
+def _references_section(ind, period: str) -> None:
+    """Reference values from elsewhere for the same year, with their source (never mixed into ours)."""
+    refs = reference_values(ind.id)
+    year = period[:4]
+    refs = refs[refs["period"].isin({period, year})]
+    if refs.empty:
+        return
+    names = {**municipality_names(), **region_names()}
+    st.subheader("Referensvärden från andra källor")
+    st.caption(
+        "Värden som räknats fram utanför indikatorvyn, med egna definitioner. De visas som jämförelse "
+        "och ingår aldrig i våra beräkningar."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Område": refs["municipality_code"].map(lambda c: names.get(c, c)),
+                "Period": refs["period"].map(period_label_sv),
+                "Värde": [format_value(v, ind.unit) for v in refs["value"]],
+                "Källa": refs["source"],
+            }
+        ),
+        hide_index=True,
+    )
 
 
 def _table(rows: pd.DataFrame, ind) -> pd.DataFrame:

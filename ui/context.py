@@ -128,3 +128,16 @@ def cached_tiles(ctx: PageContext, code: str) -> pd.DataFrame:
     """The Översikt tiles for one municipality, cached per filters and recompute."""
     url = get_settings().database_url
     return _tiles(url, _stamp(url), ctx.viewer, ctx.filters, code, tuple(ctx.indicator_ids()))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _references(url: str, stamp: str, viewer: AccessContext, indicator_id: str) -> pd.DataFrame:
+    from data_access.reference import load_reference_values
+
+    return load_reference_values(access=viewer, indicator_id=indicator_id, engine=_engine(url))
+
+
+def reference_values(indicator_id: str) -> pd.DataFrame:
+    """Values from elsewhere (Kolada, reports) for one indicator, within the viewer's scope."""
+    url = get_settings().database_url
+    return _references(url, _stamp(url), current_viewer(), indicator_id)

@@ -25,6 +25,14 @@ def municipality_names() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=1)
+def region_names() -> dict[str, str]:
+    """Kolada-style aggregate codes: 0000 Riket, 00LL a region (county)."""
+    path = Path(__file__).resolve().parents[1] / "data_access" / "regions.csv"
+    frame = pd.read_csv(path, dtype=str)
+    return dict(zip(frame["code"], frame["name"], strict=True))
+
+
 def format_number(value: float, decimals: int = 1) -> str:
     """Swedish number format (decimal comma, space between thousands); '–' when missing."""
     return format_number_sv(value, decimals)

@@ -78,3 +78,13 @@ def test_trend_chart_has_swedish_separators_and_table_alternative(sample_app):
     assert spec["layout"]["separators"] == ", "
     assert at.dataframe, "each chart has a table alternative"
     assert list(at.dataframe[0].value.columns) == ["Period", "Värde", "Mittlinje", "Nedre gräns", "Övre gräns", "Signal"]
+
+
+def test_compare_shows_reference_values_with_their_source(sample_app):
+    at = run_app({"period": "ar"})
+    at.switch_page("pages/jamfor.py").run()
+    at.selectbox(key="cmp_period").set_value("2024").run()
+    assert "Referensvärden från andra källor" in [s.value for s in at.subheader]
+    refs = at.dataframe[-1].value
+    assert set(refs["Källa"]) == {"Vårdanalys (syntetiskt exempel)"}
+    assert "Borås" in set(refs["Område"])
