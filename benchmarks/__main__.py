@@ -1,0 +1,118 @@
+"""`make bench`: run every benchmark and write docs/benchmarks.md.
+
+Figures are medians of several runs where a run is short (import at scale 1,
+page reruns, browser latency) and single runs where a run is long (scale 10
+and 40); the table says which. Sample data for scale 10 and 40 is generated
+once into var/bench/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from benchmarks.common import ROOT, machine, sample_dir
+
+DOC = ROOT / "docs" / "benchmarks.md"
+
+GOALS = {
+    "import": "≥ 200 000 rows/s including validation (foundation issue)",
+    "metrics": "scale 1 < 2 s; scale 10 < 20 s and < 4 GB (metrics issue)",
+    "pages": "server-side rerun after a filter change < 150 ms at scale 1 (views issue)",
+    "browser": "filter change → updated chart < 300 ms median at scale 1 (views issue)",
+}
+
+
+def _metrics(scales) -> list[dict]:
+    from benchmarks.bench_metrics import run_in_subprocess
+
+    out = []
+    for scale in scales:
+        r = run_in_subprocess(sample_dir(scale))
+        out.append({"scale": scale, **r})
+        print(f"metrics scale {scale}: month {r['compute_month_s']} s, peak {r['peak_mb']} MB")
+    return out
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def write_doc(sections: dict[str, list[dict]], *, when: str, host: str) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m benchmarks`); do not edit by hand. Speed and memory goals are",
+        "measured here, never asserted in timed tests.",
+        "",
+        f"- Measured: {when}",
+        f"- Machine: {host}",
+        "- Data: `python -m sample_data` at the given scale (scale 1 = the committed default set,",
+        "  8 municipalities, 36 months; 10 and 40 = region- and nation-sized).",
+        "",
+        "## Goals",
+        "",
+    ]
+    lines += [f"- **{k}**: {v}" for k, v in GOALS.items()]
+    if sections.get("import"):
+        lines += ["", "## Import (parse + validate + store, one transaction)", "",
+                  "| scale | backend | rows | runs | median time | rows/s |", "|---|---|---:|---:|---:|---:|"]
+        for r in sections["import"]:
+            lines.append(f"| {r['scale']:g} | {r['backend']} | {r['rows']:,} | {r['runs']} | {_fmt_s(r['median_s'])} "
+                         f"| {r['rows_per_s']:,.0f} |".replace(",", " "))
+    if sections.get("metrics"):
+        lines += ["", "## Indicator computation (`metrics.compute.compute_all`, all indicators)", "",
+                  "| scale | input rows | load (parse + validate) | month | quarter | year | peak memory |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for r in sections["metrics"]:
+            lines.append(
+                f"| {r['scale']:g} | {r['rows']:,} | {r['load_s']:.2f} s | {r['compute_month_s']:.2f} s | "
+                f"{r['compute_quarter_s']:.2f} s | {r['compute_year_s']:.2f} s | {r['peak_mb']:,} MB |".replace(",", " ")
+            )
+        slow = sections["metrics"][-1]["per_indicator_month_s"]
+        top = sorted(slow.items(), key=lambda kv: -kv[1])[:4]
+        lines += ["", "Slowest indicators at the largest scale (months): "
+                  + ", ".join(f"`{k}` {v:.2f} s" for k, v in top) + "."]
+    for key, title in (("pages", "Pages (AppTest rerun after a municipality change)"),
+                       ("browser", "Browser (headless Chromium, Playwright)"),
+                       ("other", "Other")):
+        if sections.get(key):
+            lines += ["", f"## {title}", "", "| what | scale | backend | runs | median |", "|---|---|---|---:|---:|"]
+            for r in sections[key]:
+                lines.append(f"| {r['benchmark']} | {r['scale']:g} | {r['backend']} | {r['runs']} | "
+                             f"{_fmt_s(r['median_s'])} |")
+    notes = ROOT / "benchmarks" / "NOTES.md"
+    if notes.exists():
+        lines += ["", notes.read_text(encoding="utf-8").strip()]
+    DOC.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {DOC}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="scale 1 only (no scale 10/40)")
+    args = parser.parse_args(argv)
+    from benchmarks import bench_browser, bench_import, bench_pages
+
+    big = () if args.quick else (10,)
+    pages = bench_pages.run()
+    sections = {
+        "import": bench_import.run(scales=(1, *big)),
+        "metrics": _metrics((1,) if args.quick else (1, 10, 40)),
+        "pages": [r for r in pages if "rerun" in r["benchmark"]],
+        "browser": bench_browser.run(),
+        "other": [r for r in pages if "recompute" in r["benchmark"]],
+    }
+    try:
+        from benchmarks import bench_worklist  # noqa: F401  (added with the Målgrupper issue)
+
+        sections["other"] += bench_worklist.run()
+    except (ImportError, AttributeError):
+        pass
+    write_doc(sections, when=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), host=machine())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
