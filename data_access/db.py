@@ -16,6 +16,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache: bulk imports touch large indexes
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 

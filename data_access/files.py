@@ -68,23 +68,26 @@ def detect_separator(text: str) -> str:
 def read_csv_text(text: str) -> pd.DataFrame:
     """Parse CSV text (any accepted separator) into a raw frame of text cells.
 
-    The header is read separately so that a repeated column name stays
-    visible to validation instead of being renamed by pandas.
+    pyarrow's multi-threaded reader does the parsing (about five times faster
+    than pandas' C parser for string columns). The header is read separately
+    so that a repeated column name stays visible to validation; every cell
+    is text, and only an empty cell is missing ("NA" or "null" are text).
     """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     sep = detect_separator(text)
     header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=sep,
-        header=None,
-        skiprows=1,
-        names=list(range(len(header))),
-        dtype=str,
-        keep_default_na=False,
-        na_values=[""],
-        quoting=csv.QUOTE_MINIMAL,
-        engine="c",
+    names = [f"c{i}" for i in range(len(header))]
+    table = pacsv.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, null_values=[""], strings_can_be_null=True
+        ),
     )
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=float("nan"))}.get)
     frame.columns = [normalise_header(c) for c in header]
     frame.attrs["decimal_comma"] = sep == ";"
     return frame
@@ -172,51 +175,56 @@ class ParsedTable:
     sha256: str
 
 
+def _read_one(path: Path) -> tuple[list[ValidationIssue], list[ParsedTable]]:
+    """Read and validate one file: its issues, or its parsed tables."""
+    if not path.exists():
+        return [ValidationIssue(path.name, None, None, "Filen finns inte.")], []
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return [ValidationIssue(path.name, None, None, "Filtypen stöds inte: lämna CSV (.csv) eller Excel (.xlsx).")], []
+    try:
+        raws = read_path(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file becomes a message, not a trace
+        return [ValidationIssue(path.name, None, None, f"Filen kunde inte läsas ({type(exc).__name__}).")], []
+    issues: list[ValidationIssue] = []
+    parsed: list[ParsedTable] = []
+    for raw in raws:
+        if raw.table is None:
+            known = ", ".join(TABLES)
+            issues.append(
+                ValidationIssue(
+                    raw.file_name,
+                    None,
+                    None,
+                    f"Namnet '{raw.source_name}' motsvarar ingen tabell i dataleveransen. "
+                    f"Döp filen (eller bladet) efter tabellen: {known}.",
+                )
+            )
+            continue
+        frame, found = validate_frame(raw.frame, raw.table, raw.file_name)
+        issues.extend(found)
+        if not found:
+            parsed.append(ParsedTable(raw.file_name, raw.table, frame, raw.sha256))
+    return issues, parsed
+
+
 def read_files(paths: Iterable[Path | str]) -> list[ParsedTable]:
     """Read and validate every file; raise :class:`ValidationFailed` with all issues.
 
-    Nothing is returned unless every file is valid (all or nothing).
+    Files are handled in a small thread pool (pyarrow and most pandas string
+    kernels release the GIL); results keep the order of the paths. Nothing is
+    returned unless every file is valid (all or nothing).
     """
-    issues: list[ValidationIssue] = []
-    parsed: list[ParsedTable] = []
-    any_file = False
-    for path in expand_paths(paths):
-        any_file = True
-        if not path.exists():
-            issues.append(ValidationIssue(path.name, None, None, "Filen finns inte."))
-            continue
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            issues.append(
-                ValidationIssue(path.name, None, None, "Filtypen stöds inte: lämna CSV (.csv) eller Excel (.xlsx).")
-            )
-            continue
-        try:
-            raws = read_path(path)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file becomes a message, not a trace
-            issues.append(ValidationIssue(path.name, None, None, f"Filen kunde inte läsas ({type(exc).__name__})."))
-            continue
-        for raw in raws:
-            if raw.table is None:
-                known = ", ".join(TABLES)
-                issues.append(
-                    ValidationIssue(
-                        raw.file_name,
-                        None,
-                        None,
-                        f"Namnet '{raw.source_name}' motsvarar ingen tabell i dataleveransen. "
-                        f"Döp filen (eller bladet) efter tabellen: {known}.",
-                    )
-                )
-                continue
-            frame, found = validate_frame(raw.frame, raw.table, raw.file_name)
-            issues.extend(found)
-            if not found:
-                parsed.append(ParsedTable(raw.file_name, raw.table, frame, raw.sha256))
-    if not any_file:
-        issues.append(ValidationIssue("", None, None, "Inga CSV- eller xlsx-filer hittades."))
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = list(expand_paths(paths))
+    if not files:
+        raise ValidationFailed([ValidationIssue("", None, None, "Inga CSV- eller xlsx-filer hittades.")])
+    with ThreadPoolExecutor(max_workers=min(4, len(files))) as pool:
+        results = list(pool.map(_read_one, files))
+    issues = [issue for found, _ in results for issue in found]
     if issues:
         raise ValidationFailed(issues)
-    return parsed
+    return [table for _, tables in results for table in tables]
 
 
 def read_directory(path: Path | str) -> dict[str, pd.DataFrame]:

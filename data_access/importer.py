@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, insert, text
 from data_access.contract import TABLES
 from data_access.db import ensure_schema, get_engine
 from data_access.files import ParsedTable, read_files
-from data_access.models import ImportLog
+from data_access.models import CONTRACT_MODELS, ImportLog
 from data_access.validation import ValidationFailed, ValidationIssue
 
 Progress = Callable[[str, float], None]  # (Swedish step text, fraction 0–1)
@@ -201,19 +201,19 @@ def _sqlite_values(frame: pd.DataFrame, table_name: str) -> list[tuple]:
     return list(zip(*cols, strict=True))
 
 
-def _postgres_csv(frame: pd.DataFrame, table_name: str) -> str:
-    table = TABLES[table_name]
-    out = {}
-    for col in table.columns:
-        s = frame[col.name]
-        if col.type == "timestamp":
-            out[col.name] = s.dt.strftime("%Y-%m-%d %H:%M:%S")
-        elif col.type == "date":
-            out[col.name] = s.dt.strftime("%Y-%m-%d")
-        else:
-            out[col.name] = s
-    buf = io.StringIO()
-    pd.DataFrame(out).to_csv(buf, index=False, header=False, na_rep="")
+def _postgres_csv(frame: pd.DataFrame, table_name: str) -> bytes:
+    """The frame as headerless CSV for COPY, written by pyarrow (missing values as empty fields)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    cols = TABLES[table_name].column_names
+    table = pa.Table.from_pandas(frame[cols], preserve_index=False)
+    for col in TABLES[table_name].columns:
+        if col.type == "date":
+            i = table.schema.get_field_index(col.name)
+            table = table.set_column(i, col.name, table.column(i).cast(pa.date32()))
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(include_header=False))
     return buf.getvalue()
 
 
@@ -239,7 +239,14 @@ def upsert_frame(conn: Connection, table_name: str, frame: pd.DataFrame) -> tupl
     dialect = conn.dialect.name
     col_list = ", ".join(cols)
     if conn.execute(text(f"SELECT 1 FROM {table_name} LIMIT 1")).first() is None:
-        _bulk_insert(conn, table_name, frame, table_name)  # first load: nothing to merge
+        # First load: nothing to merge. Building the secondary indexes once after
+        # the insert is much cheaper than maintaining them row by row.
+        indexes = list(CONTRACT_MODELS[table_name].__table__.indexes)
+        for index in indexes:
+            index.drop(conn)
+        _bulk_insert(conn, table_name, frame, table_name)
+        for index in indexes:
+            index.create(conn)
         return len(frame), 0, 0
     stage = f"stage_{table_name}"
     if dialect == "postgresql":
