@@ -245,3 +245,7 @@ class Target(Base):
     baseline_period: Mapped[str | None] = mapped_column(String(7))
     updated_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+# Register the improvement-work tables on the same metadata (Alembic, tests).
+from data_access import pdsa_models  # noqa: E402,F401
