@@ -10,25 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from metrics._tidy import OUTPUT_COLUMNS
 from metrics.suppression import PRIMARY, SECONDARY, suppress
 
-TIDY_COLUMNS = [
-    "indicator_id",
-    "municipality_code",
-    "sex",
-    "period",
-    "period_start",
-    "period_end",
-    "numerator",
-    "denominator",
-    "value",
-    "ci_low",
-    "ci_high",
-    "suppressed",
-    "status",
-    "n_unassessed",
-    "note",
-]
+TIDY_COLUMNS = list(OUTPUT_COLUMNS)  # the tidy vocabulary of metrics.compute
 COUNTS = ["numerator", "denominator", "n_unassessed"]
 
 
