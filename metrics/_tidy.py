@@ -6,14 +6,17 @@ counted unit (an index stay, a visit, a person on the reference day …) with
 kind-specific columns:
 
 * ``proportion``: ``numerator`` (0/1), ``denominator`` (0/1), optionally ``unassessed`` (0/1)
-* ``rate`` / ``count``: ``numerator`` (the amount the unit adds: 1, or bed days)
+* ``rate`` / ``rate_point`` / ``count``: ``numerator`` (the amount the unit adds: 1, or bed
+  days), optionally ``unassessed`` (0/1)
 * ``median``: ``hours`` (``NaN`` = not assessed, counted in ``n_unassessed``)
 
 :func:`finish` then does what is the same for all indicators: the full grid
 (every municipality × sex × period), sex rows (``T`` = everyone, ``K``/``M``
 where the source records sex), the ``ALL`` total from summed numerators and
 denominators (pooled events for medians), population denominators for
-rates, status, value and confidence interval.
+rates, status, value and confidence interval. ``rate`` values are per 1 000
+and annualised (× 12 / months in the period); ``rate_point`` values (the
+Målgrupper cohorts) are per 1 000 and not annualised.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import pandas as pd
 
 from metrics import ci
 from metrics.periods import MONTHS_IN, period_index_of_days
-from metrics.registry import Indicator
+from metrics.registry import RATE_KINDS, Indicator
 
 ALL = "ALL"
 SEX_TOTAL = "T"
@@ -401,7 +404,7 @@ def finish(ind: Indicator, parts: Parts, ctx: Context) -> pd.DataFrame:
     has = np.broadcast_to(has, (C, S, P)).copy()
     note = np.full((C, S, P), None, dtype=object)
     n_fallback = np.zeros((A, S, P))
-    if kind == "rate":
+    if kind in RATE_KINDS:
         pop, pop_year = _population_dense(ind, ctx, cell_muni, sexes)
         has &= ~np.isnan(pop)
         year = ctx.periods["pidx"].to_numpy() // {"month": 12, "quarter": 4, "year": 1}[ctx.kind]
@@ -437,7 +440,11 @@ def finish(ind: Indicator, parts: Parts, ctx: Context) -> pd.DataFrame:
             )
 
         num = dense("numerator")
-        den = {"proportion": lambda: dense("denominator"), "rate": lambda: pop}.get(kind, lambda: None)()
+        den = {
+            "proportion": lambda: dense("denominator"),
+            "rate": lambda: pop,
+            "rate_point": lambda: pop,
+        }.get(kind, lambda: None)()
         den = np.full((C, S, P), np.nan) if den is None else den
         n_un = dense("unassessed") if "unassessed" in units.columns else np.full((C, S, P), np.nan)
         block = _Block(has, num, den, n_un, note)
@@ -469,6 +476,8 @@ def _assemble(ind, ctx, blocks, cells, groups, cell_muni, extra, sexes) -> pd.Da
         value, low, high = _rate(
             numerator, denominator, RATE_SCALE * 12.0 / MONTHS_IN[ctx.kind], ctx.confidence
         )
+    elif kind == "rate_point":  # per 1 000, not annualised (Målgrupper)
+        value, low, high = _rate(numerator, denominator, RATE_SCALE, ctx.confidence)
     elif kind == "count":
         value, low, high = _count(numerator, ctx.confidence)
     else:

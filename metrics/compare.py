@@ -13,6 +13,9 @@ import pandas as pd
 from metrics.funnel import classify, funnel_frame
 from metrics.series import MONTHS_PER_GRAIN, grain_of
 
+# Value kinds with a funnel: proportions (binomial) and rates (Poisson; "rate_point" like "rate").
+FUNNEL_KINDS = ("proportion", "rate", "rate_point")
+
 
 def comparison_rows(results: pd.DataFrame, indicator, *, period: str, sex: str = "T") -> pd.DataFrame:
     """Rows of every municipality (and ALL) for one indicator and period, with a funnel position."""
@@ -22,7 +25,7 @@ def comparison_rows(results: pd.DataFrame, indicator, *, period: str, sex: str =
     parts = r[r["municipality_code"] != "ALL"].copy()
     parts["funnel_n"] = funnel_denominators(parts, indicator)
     parts["funnel"] = ""
-    if indicator.value_kind in ("proportion", "rate") and len(total) and total["value"].notna().all():
+    if indicator.value_kind in FUNNEL_KINDS and len(total) and total["value"].notna().all():
         centre = _centre(total.iloc[0], indicator)
         ok = parts["numerator"].notna() & parts["funnel_n"].gt(0)
         kind = "proportion" if indicator.value_kind == "proportion" else "rate"
@@ -31,11 +34,14 @@ def comparison_rows(results: pd.DataFrame, indicator, *, period: str, sex: str =
 
 
 def funnel_denominators(rows: pd.DataFrame, indicator) -> pd.Series:
-    """Denominators on the funnel's x axis: n for proportions, person-years/1 000 for rates."""
+    """Denominators on the funnel's x axis: n for proportions, person-years/1 000 for rates,
+    inhabitants/1 000 for ``rate_point`` (not annualised)."""
     den = rows["denominator"].astype(float)
     if indicator.value_kind == "rate":
         months = np.array([MONTHS_PER_GRAIN[grain_of(p)] for p in rows["period"]], dtype=float)
         return den * months / 12.0 / 1000.0
+    if indicator.value_kind == "rate_point":
+        return den / 1000.0
     return den
 
 
@@ -49,7 +55,7 @@ def _centre(total_row: pd.Series, indicator) -> float:
 
 def funnel_data(rows: pd.DataFrame, indicator) -> tuple[pd.DataFrame, float, float] | None:
     """Limits frame, centre and display scale for the funnel plot, or None where a funnel makes no sense."""
-    if indicator.value_kind not in ("proportion", "rate"):
+    if indicator.value_kind not in FUNNEL_KINDS:
         return None
     total = rows[rows["municipality_code"] == "ALL"]
     parts = rows[(rows["municipality_code"] != "ALL") & rows["numerator"].notna()]

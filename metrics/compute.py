@@ -34,6 +34,7 @@ import pandas as pd
 from data_access.contract import TABLES
 from metrics import (
     bed_days,
+    cohorts,
     discharges,
     ed_visits,
     frequent_attenders,
@@ -55,6 +56,7 @@ FUNCTIONS: dict[str, IndicatorFunction] = {
     **discharges.INDICATOR_FUNCTIONS,
     **bed_days.INDICATOR_FUNCTIONS,
     **frequent_attenders.INDICATOR_FUNCTIONS,
+    **cohorts.INDICATOR_FUNCTIONS,
 }
 
 # Tables that describe events (everything but the population and external values).

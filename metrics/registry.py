@@ -2,7 +2,9 @@
 
 The UI (indicator pages, definitions, targets), the docs and the metrics
 code all read :data:`INDICATORS`; nothing about an indicator is written
-twice. The order is that of ``shared/spec/indicators.md``.
+twice. The order is that of ``shared/spec/indicators.md``: the 13 indicators,
+then the six Målgrupper cohorts (theme "Målgrupper", computed in
+:mod:`metrics.cohorts`).
 
 A default target is ``None`` or a plain dict, either absolute::
 
@@ -25,7 +27,7 @@ from data_access.contract import TABLES
 from metrics.ci import METHODS as CI_METHODS
 
 Direction = Literal["higher", "lower"]
-ValueKind = Literal["proportion", "rate", "median", "count"]
+ValueKind = Literal["proportion", "rate", "rate_point", "median", "count"]
 
 THEMES: tuple[str, ...] = (
     "Sköra äldre och SIP",
@@ -33,9 +35,13 @@ THEMES: tuple[str, ...] = (
     "Hembesök",
     "Utskrivning",
     "Mångsökare",
+    "Målgrupper",
 )
 CADENCES: tuple[str, ...] = ("month", "quarter", "year")
-VALUE_KINDS: tuple[str, ...] = ("proportion", "rate", "median", "count")
+VALUE_KINDS: tuple[str, ...] = ("proportion", "rate", "rate_point", "median", "count")
+# Value kinds with a population denominator: "rate" per 1 000 and year (annualised),
+# "rate_point" per 1 000 without annualisation (the Målgrupper cohorts).
+RATE_KINDS: tuple[str, ...] = ("rate", "rate_point")
 TARGET_OPERATORS: tuple[str, ...] = (">=", "<=", ">", "<")
 
 # ------------------------------------------------------------------ shared rule texts (Swedish)
@@ -67,6 +73,29 @@ RATE_SV = (
 )
 DISCHARGED_SV = "Utskrivningsdatum i perioden (svensk lokal tid)."
 
+# Målgrupper (the workshop's target groups): the conventions of the spec section, in Swedish.
+COHORT_SV = (
+    "Inskriven dag x: en inskrivning i kommunal primärvård med startdatum ≤ x och slutdatum tomt eller "
+    "≥ x (oavsett kommun). Inskriven inom 14 dagar efter x: inskriven minst en dag av x … x+14. "
+    "Födelseår: det värde som oftast anges för personen i inskrivningar, CFS-skattningar, "
+    "korttidsvistelser och vårdcentralskontakter, över alla personens rader (lika ofta: värdet på den "
+    "senaste raden efter radens eget datum eller tid, därefter det högsta värdet); finns inget: "
+    "år(ankomst eller inskrivning) − ålder vid personens senaste akutbesök eller vårdtillfälle. "
+    "Ålder dag d = år(d) − födelseår. En person med okänt födelseår räknas inte; antalet sådana personer "
+    "redovisas som ej bedömda (n_unassessed). Kön: det värde som oftast anges för personen i alla "
+    "tabeller med kön (lika ofta: den senaste radens); okänt kön räknas bara i totalen (T)."
+)
+POINT_RATE_SV = (
+    "Värde: antal personer per 1 000 invånare 75+ i kommunen det året (SCB, 31 december; saknas året "
+    "används senast föregående år och raden får en anmärkning), inte omräknat till helår: en månad, ett "
+    "kvartal och ett år räknar var för sig personerna i målgruppen."
+)
+PER_PERIOD_SV = (
+    "Varje person räknas en gång per period (ett kvartal eller år räknar varje person en gång), i kommunen "
+    "för den senaste händelse i perioden som för in personen i målgruppen (lika tid: högst id)."
+)
+POP_75_SV = "Befolkning 75 år och äldre (75–79, 80–84, 85–89, 90+) i kommunen det året."
+
 # What each status of a value means (shown beside values and in the docs).
 STATUS_SV: dict[str, str] = {
     "ok": "Värdet bygger på fullständiga uppgifter för perioden.",
@@ -75,8 +104,9 @@ STATUS_SV: dict[str, str] = {
         "eller (för kvoter) befolkningen saknas. Visas aldrig som noll."
     ),
     "ofullstandig_period": (
-        "Perioden (eller den uppföljningstid som definitionen kräver, t.ex. 30 dagar för återinskrivningar "
-        "och 90 dagar för SIP-uppföljning) sträcker sig förbi datans slutdatum; värdet kan ändras."
+        "Perioden (eller den uppföljningstid som definitionen kräver, t.ex. 30 dagar för återinskrivningar, "
+        "90 dagar för SIP-uppföljning, 14 och 60 dagar för målgrupperna) sträcker sig förbi datans slutdatum; "
+        "värdet kan ändras."
     ),
 }
 
@@ -430,6 +460,189 @@ _LIST: tuple[Indicator, ...] = (
         sex_breakdown=True,
         value_kind="count",
     ),
+    Indicator(
+        id="mal_mangsokare_ej_inskrivna",
+        name_sv="Mångsökare 75+ utan inskrivning i kommunal primärvård",
+        definition_sv=(
+            "Personer som på referensdagen d är mångsökare (minst 3 vårdcentralskontakter, alla kontakttyper, "
+            "inom d−29 … d, eller minst 4 besök på akutmottagning (inte MALT) inom d−364 … d), är 75 år eller "
+            "äldre på d och inte är inskrivna på d (en inskrivning som slutar på d räknas som inskriven, en som "
+            "slutar d−1 inte). Kommun: den för personens senaste vårdcentralskontakt eller akutbesök (alla "
+            "enheter) fram till d (lika tid: vårdcentralskontakten, därefter högst id). "
+            + COHORT_SV
+            + " "
+            + POINT_RATE_SV
+            + " "
+            + PERIOD_SV
+            + " "
+            + ALL_SV
+        ),
+        numerator_sv="Personer i målgruppen på referensdagen d (75+ vid år(d) − födelseår, inte inskrivna på d).",
+        denominator_sv=POP_75_SV,
+        unit="per 1 000 inv. 75+",
+        direction="lower",
+        default_target=None,
+        source_tables=("primary_care_contacts", "ed_visits", "home_care_enrolments", "population"),
+        cadence="month",
+        ci_method="garwood",
+        theme="Målgrupper",
+        sex_breakdown=True,
+        value_kind="rate_point",
+        population_bands=_BANDS_75,
+    ),
+    Indicator(
+        id="mal_akut_ej_inlagd",
+        name_sv="Personer 75+ på akutmottagningen som inte lagts in",
+        definition_sv=(
+            "Personer med minst ett besök på enheten akutmottagning (inte MALT) med ankomstdatum i perioden "
+            "som inte ledde till inläggning (inlagd = falskt), 75 år eller äldre vid ankomsten "
+            "(år(ankomst) − födelseår). "
+            + PER_PERIOD_SV
+            + " "
+            + COHORT_SV
+            + " "
+            + POINT_RATE_SV
+            + " "
+            + ALL_SV
+        ),
+        numerator_sv="Personer 75+ med minst ett besök på akutmottagning i perioden som inte lett till inläggning.",
+        denominator_sv=POP_75_SV,
+        unit="per 1 000 inv. 75+",
+        direction="lower",
+        default_target=None,
+        source_tables=("ed_visits", "population"),
+        cadence="month",
+        ci_method="garwood",
+        theme="Målgrupper",
+        sex_breakdown=True,
+        value_kind="rate_point",
+        population_bands=_BANDS_75,
+    ),
+    Indicator(
+        id="mal_samsa_ej_inskrivna",
+        name_sv="Utskrivna 75+ med vårdplan i SAMSA men utan inskrivning",
+        definition_sv=(
+            "Personer med minst ett vårdtillfälle som skrivits ut till hem i perioden (utskrivningsdatum x), "
+            "75 år eller äldre vid inskrivningen (år(inskrivning) − födelseår), med komplett vårdplan "
+            "(care_plan_complete = sant), och som inte är inskrivna i kommunal primärvård någon dag av "
+            "x … x+14 (en inskrivning som startar dag 14 efter utskrivningen räknas som inskrivning, en som "
+            "startar dag 15 inte; en som slutade dagen före x inte). En utskrivning vars 14:e dag (x+14) "
+            "ligger efter datans slutdatum räknas ännu inte, och perioden är ofullständig tills 14 dagar "
+            "efter periodens slut finns i datan. Saknas uppgiften om vårdplan för alla en kommuns "
+            "vårdtillfällen redovisas kommunen som saknar underlag. "
+            + PER_PERIOD_SV
+            + " "
+            + COHORT_SV
+            + " "
+            + POINT_RATE_SV
+            + " "
+            + ALL_SV
+        ),
+        numerator_sv=(
+            "Personer 75+ utskrivna till hem i perioden med komplett vårdplan och utan inskrivning inom "
+            "x … x+14."
+        ),
+        denominator_sv=POP_75_SV,
+        unit="per 1 000 inv. 75+",
+        direction="lower",
+        default_target=None,
+        source_tables=("hospital_stays", "home_care_enrolments", "population"),
+        cadence="month",
+        ci_method="garwood",
+        theme="Målgrupper",
+        sex_breakdown=True,
+        value_kind="rate_point",
+        lookahead_days=14,
+        population_bands=_BANDS_75,
+    ),
+    Indicator(
+        id="mal_korttid_ej_inskrivna",
+        name_sv="Hemgång från korttidsplats 75+ utan inskrivning",
+        definition_sv=(
+            "Personer med minst en korttidsvistelse med slutdatum x i perioden och utskrivna till hem, "
+            "75 år eller äldre på x (år(x) − födelseår), som inte är inskrivna i kommunal primärvård någon "
+            "dag av x … x+14. En vistelse vars x+14 ligger efter datans slutdatum räknas ännu inte, och "
+            "perioden är ofullständig tills 14 dagar efter periodens slut finns i datan. "
+            + PER_PERIOD_SV
+            + " "
+            + COHORT_SV
+            + " "
+            + POINT_RATE_SV
+            + " "
+            + ALL_SV
+        ),
+        numerator_sv="Personer 75+ hem från korttidsplats i perioden utan inskrivning inom x … x+14.",
+        denominator_sv=POP_75_SV,
+        unit="per 1 000 inv. 75+",
+        direction="lower",
+        default_target=None,
+        source_tables=("short_term_stays", "home_care_enrolments", "population"),
+        cadence="month",
+        ci_method="garwood",
+        theme="Målgrupper",
+        sex_breakdown=True,
+        value_kind="rate_point",
+        lookahead_days=14,
+        population_bands=_BANDS_75,
+    ),
+    Indicator(
+        id="mal_akuta_insatser_hemma",
+        name_sv="Personer 75+ med insats av MALT eller ambulans",
+        definition_sv=(
+            "Personer 75 år eller äldre vid ankomsten (år(ankomst) − födelseår) med minst ett besök "
+            "(ed_visits) i perioden vars enhet är MALT eller vars ankomstsätt är ambulans. En kommun som "
+            "aldrig fyller i ankomstsätt redovisas som saknar underlag. "
+            + PER_PERIOD_SV
+            + " "
+            + COHORT_SV
+            + " "
+            + POINT_RATE_SV
+            + " "
+            + ALL_SV
+        ),
+        numerator_sv="Personer 75+ med minst ett besök av MALT eller med ambulans i perioden.",
+        denominator_sv=POP_75_SV,
+        unit="per 1 000 inv. 75+",
+        direction="lower",
+        default_target=None,
+        source_tables=("ed_visits", "population"),
+        cadence="month",
+        ci_method="garwood",
+        theme="Målgrupper",
+        sex_breakdown=True,
+        value_kind="rate_point",
+        population_bands=_BANDS_75,
+    ),
+    Indicator(
+        id="mal_fangade_60d",
+        name_sv="Andel nya mångsökare 75+ som nåtts inom 60 dagar",
+        definition_sv=(
+            "Nämnare: personer som går in i målgruppen Mångsökare 75+ utan inskrivning en dag x i perioden, "
+            "dvs. tillhör den dag x men inte dag x−1 (också när personen fyller 75 enligt födelseåret den "
+            "1 januari eller när en inskrivning har slutat). Täljare: av dem, de som har en SIP hållen eller "
+            "en inskrivning i kommunal primärvård som startar någon dag av x … x+60 (oavsett kommun). En "
+            "person som går in flera gånger i perioden räknas en gång, efter det första inträdet. Ett "
+            "inträde vars 60:e dag (x+60) ligger efter datans slutdatum räknas ännu inte, och perioden är "
+            "ofullständig tills 60 dagar efter periodens slut finns i datan. Kommun: personens kommun i "
+            "målgruppen på inträdesdagen x. Under datans första år kan inträden vara felaktigt daterade, "
+            "eftersom kontakter och akutbesök före datans början saknas. " + COHORT_SV
+        ),
+        numerator_sv="Nya mångsökare 75+ med SIP eller start av inskrivning inom x … x+60.",
+        denominator_sv=(
+            "Personer som går in i målgruppen Mångsökare 75+ utan inskrivning en dag x i perioden, med "
+            "x+60 ≤ datans slutdatum (första inträdet i perioden)."
+        ),
+        unit="%",
+        direction="higher",
+        default_target=_absolute(">=", 50.0),
+        source_tables=("primary_care_contacts", "ed_visits", "home_care_enrolments", "sip"),
+        cadence="month",
+        ci_method="wilson",
+        theme="Målgrupper",
+        sex_breakdown=True,
+        value_kind="proportion",
+        lookahead_days=60,
+    ),
 )
 
 INDICATORS: dict[str, Indicator] = {ind.id: ind for ind in _LIST}
@@ -459,9 +672,8 @@ def _check(ind: Indicator) -> None:
     unknown = [t for t in ind.source_tables if t not in TABLES]
     if unknown:
         problems.append(f"unknown source tables {unknown}")
-    if (ind.value_kind == "rate") != bool(ind.population_bands) or (
-        ind.value_kind == "rate" and "population" not in ind.source_tables
-    ):
+    is_rate = ind.value_kind in RATE_KINDS
+    if is_rate != bool(ind.population_bands) or (is_rate and "population" not in ind.source_tables):
         problems.append("a rate (and only a rate) needs population_bands and the population table")
     t = ind.default_target
     if t is not None:

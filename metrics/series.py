@@ -39,10 +39,16 @@ def grain_of(period: str) -> str:
 
 
 def default_chart_for(indicator, denominators: Sequence[float] | None = None) -> str:
-    """The registry decides: proportions → P (P′ for large denominators), rates → U′, medians and counts → I."""
+    """The registry decides: proportions → P (P′ for large denominators), rates → U′, medians and counts → I.
+
+    ``rate_point`` (the Målgrupper cohorts, per 1 000 inhabitants, not
+    annualised) is a rate with population denominators, hence U′ as well.
+    """
     kind = indicator.value_kind
     if kind in ("median", "count"):
         return "i"
+    if kind == "rate_point":
+        return "up"
     return recommend_chart(indicator.unit, denominators)
 
 
@@ -58,12 +64,15 @@ def spc_inputs(rows: pd.DataFrame, indicator, chart: str) -> dict:
     usable = _usable(rows)
     value = rows["value"].astype(float).to_numpy()
     kind = indicator.value_kind
-    if chart in ("p", "pp", "u", "up") and kind in ("proportion", "rate"):
+    if chart in ("p", "pp", "u", "up") and kind in ("proportion", "rate", "rate_point"):
         num = rows["numerator"].astype(float).to_numpy().copy()
         den = rows["denominator"].astype(float).to_numpy().copy()
         if kind == "rate":
             months = np.array([MONTHS_PER_GRAIN[grain_of(p)] for p in rows["period"]], dtype=float)
             den = den * months / 12.0 / 1000.0  # → values per 1 000 inhabitants and year
+            scale = 1.0
+        elif kind == "rate_point":
+            den = den / 1000.0  # → values per 1 000 inhabitants (not annualised)
             scale = 1.0
         else:
             scale = 100.0  # proportions 0–1 → per cent
@@ -88,7 +97,8 @@ def indicator_spc(
     ``target`` is in the indicator's unit (per cent for proportions); it is
     converted to the chart's unit. The returned table is in the chart's
     unit (proportions 0–1 on P/P′ charts, which ``ui.spc_chart`` draws in
-    per cent; rates per 1 000 inhabitants and year on U′ charts).
+    per cent; rates per 1 000 inhabitants and year on U′ charts, per 1 000
+    inhabitants for ``rate_point``).
     """
     rows = rows.sort_values("period_start").reset_index(drop=True)
     dates = pd.to_datetime(rows["period_start"])

@@ -55,14 +55,15 @@ INTERVENTIONS: tuple[Intervention, ...] = (
         date(2025, 3, 1),
         "Strukturerad hemgång (Mark)",
         "30-day readmission risk after discharge × 0.5, complete care plan 70 % → 92 %, "
-        "follow-up call within 72 h 62 % → 90 %, home-visit waiting times × 0.55 and more PALT",
+        "follow-up call within 72 h 62 % → 90 %, home-visit waiting times × 0.55 and more PALT, "
+        "outreach SIP to new frequent attenders 75+ 12 % → 62 % (ramped over six months)",
     ),
     Intervention(
         "1491",
         date(2025, 9, 1),
         "Proaktiv SIP och skörhetsskattning (Ulricehamn)",
         "SIP rate × 3 (enrolled and frail persons), SIP followed up within 90 days 50 % → 88 %, "
-        "CFS assessments × 2",
+        "CFS assessments × 2, outreach SIP to new frequent attenders 75+ 12 % → 62 % (ramped over six months)",
     ),
     Intervention(
         "1490",
@@ -142,6 +143,8 @@ DTO_PROBS = np.array(
     ]
 )
 READMIT_MEAN_DAYS = 9.0
+# Short-term stays directly from home (växelvård/respite and the like), per year at 85 × e^0.08·(age−85) × z.
+STS_DIRECT_RATE = 0.03
 HOSPITAL_DEATH_SHARE = 0.38
 KORTTID_DEATH_SHARE = 0.10
 
@@ -152,6 +155,15 @@ ULRICEHAMN_SIP_FACTOR = 3.0
 ULRICEHAMN_CFS_FACTOR = 2.0
 BORAS_MALT_FACTOR = 2.5
 BORAS_ED75_FACTOR = 0.85
+# Outreach to new frequent attenders 75+ not enrolled (mal_fangade_60d): the probability of a SIP
+# 5-50 days after the entry; in Mark and Ulricehamn it rises after the intervention, linearly over
+# OUTREACH_RAMP_DAYS, to OUTREACH_AFTER.
+OUTREACH_BASE = 0.12
+OUTREACH_AFTER = 0.62
+OUTREACH_RAMP_DAYS = 183
+OUTREACH_MUNICIPALITIES = (MARK, ULRICEHAMN)
+# Frequent attender: >= 3 primary care contacts in 30 days or >= 4 ED visits in 365 days.
+FA_PCC, FA_PCC_DAYS, FA_ED, FA_ED_DAYS = 3, 30, 4, 365
 
 
 def _day(d: date) -> int:
@@ -573,7 +585,9 @@ class _Simulation:
         from_hosp = (s.dto == KORTTID) & (s.dis < self.tend)
         p1 = s.person[from_hosp]
         d1 = s.dis[from_hosp] // MIN_PER_DAY
-        rate = np.where(self.age_mid >= 70, 0.015 * np.exp(0.08 * (self.age_mid - 85)) * self.z, 0.0)
+        rate = np.where(
+            self.age_mid >= 70, STS_DIRECT_RATE * np.exp(0.08 * (self.age_mid - 85)) * self.z, 0.0
+        )
         idx, t = self.candidates(rate, np.full(self.P, self.t0), self.exposure_end)
         ok = self.stay_iv.containing(idx, t) < 0
         p2, d2 = idx[ok], t[ok] // MIN_PER_DAY
@@ -726,8 +740,9 @@ class _Simulation:
             ULRICEHAMN,
             ULRICEHAMN_SIP_FACTOR,
         )
-        person = np.concatenate([p1, p2, p3])
-        day = self._office_day(np.concatenate([d1, d2, d3]))
+        p4, d4 = self._outreach()
+        person = np.concatenate([p1, p2, p3, p4])
+        day = self._office_day(np.concatenate([d1, d2, d3, d4]))
         person, day = _dedupe(person, day, (day <= self.end_day) & (day < self.death_day[person]))
         n = len(day)
         after = self.after(ULRICEHAMN, person, day)
@@ -738,6 +753,67 @@ class _Simulation:
         fu = self._office_day(fu)
         fu = np.where((u < p_in + p_late) & (fu <= self.end_day) & (fu < self.death_day[person]), fu, -1)
         self.sips = {"person": person, "day": day, "followup": fu}
+
+    def _frequent_attender_entries(self) -> tuple[np.ndarray, np.ndarray]:
+        """(person, day x) where a person aged 75+ (by birth year) and not enrolled becomes a frequent attender.
+
+        Frequent attender: >= 3 primary care contacts within 30 days or >= 4 ED visits (akutmottagning)
+        within 365 days; x is the first day of each run of such days (overlapping and adjacent
+        qualifying intervals merged). An approximation of ``mal_mangsokare_ej_inskrivna`` entries
+        (entries by turning 75 or by an enrolment ending are left out).
+        """
+        fp, ft, fu = self.ed_free
+        free = (fu == AKUTMOTTAGNING) & (self.stay_iv.containing(fp, ft) < 0)
+        s = self.stays
+        via = (s.ed_arrival >= 0) & (s.ed_unit == AKUTMOTTAGNING)
+        parts = []
+        for person, day, k, window in (
+            (self.pcc["person"], self.pcc["time"] // MIN_PER_DAY, FA_PCC, FA_PCC_DAYS),
+            (
+                np.concatenate([fp[free], s.person[via]]),
+                np.concatenate([ft[free], s.ed_arrival[via]]) // MIN_PER_DAY,
+                FA_ED,
+                FA_ED_DAYS,
+            ),
+        ):
+            order = np.lexsort((day, person))
+            person, day = person[order], day[order]
+            same = np.zeros(len(day), dtype=bool)
+            same[k - 1 :] = person[k - 1 :] == person[: len(person) - k + 1]
+            earlier = np.zeros(len(day), dtype=np.int64)
+            earlier[k - 1 :] = day[: len(day) - k + 1]
+            lo, hi = day[same], earlier[same] + window - 1
+            ok = hi >= lo
+            parts.append((person[same][ok], lo[ok], hi[ok]))
+        person = np.concatenate([p for p, _, _ in parts])
+        lo = np.concatenate([a for _, a, _ in parts])
+        hi = np.concatenate([b for _, _, b in parts])
+        order = np.lexsort((lo, person))
+        person, lo, hi = person[order], lo[order], hi[order]
+        reach = np.maximum.accumulate(person * _KEY + hi)  # latest covered day so far, per person
+        prev = np.concatenate(([-1], reach[:-1]))
+        begins = person * _KEY + lo > prev + 1
+        person, x = person[begins], lo[begins]
+        enrolled = self.enr_iv.containing(person, x * MIN_PER_DAY + 720) >= 0
+        y, _, _ = civil_from_days(x)
+        keep = (y - self.b_year[person] >= 75) & ~enrolled & (x >= self.t0_day) & (x <= self.end_day)
+        return person[keep], x[keep]
+
+    def _outreach(self) -> tuple[np.ndarray, np.ndarray]:
+        """SIPs 5-50 days after a frequent-attender entry: OUTREACH_BASE, rising in the intervention municipalities."""
+        person, x = self._frequent_attender_entries()
+        p = np.full(len(x), OUTREACH_BASE)
+        for code in OUTREACH_MUNICIPALITIES:
+            idx = self.muni_index.get(code)
+            if idx is None:
+                continue
+            since = x - self.intervention_day[code]
+            ramp = np.clip(since / OUTREACH_RAMP_DAYS, 0.0, 1.0)
+            here = (self.p_muni[person] == idx) & (since >= 0)
+            p = np.where(here, OUTREACH_BASE + (OUTREACH_AFTER - OUTREACH_BASE) * ramp, p)
+        keep = self.keep(p, len(x))
+        n = int(keep.sum())
+        return person[keep], x[keep] + self.rng.integers(5, 51, n)
 
     def cfs(self) -> None:
         rng = self.rng
@@ -1184,8 +1260,8 @@ def generate(
     sim.hospital()
     sim.short_term()
     sim.enrolments()
+    sim.primary_care()  # before SIP: outreach SIPs follow frequent-attender entries
     sim.sip()
     sim.cfs()
     sim.home_visits()
-    sim.primary_care()
     return sim.frames(population)

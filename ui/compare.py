@@ -46,7 +46,11 @@ def comparison_section(ctx: PageContext, ind) -> None:
         limits, centre, scale = funnel
         points = shown.assign(n=shown["funnel_n"], label=shown["Kommun"])
         st.subheader("Trattdiagram")
-        x_title = "Antal i nämnaren" if ind.value_kind == "proportion" else "Befolkning (tusental personår)"
+        x_title = {
+            "proportion": "Antal i nämnaren",
+            "rate": "Befolkning (tusental personår)",
+            "rate_point": "Befolkning (tusental invånare)",
+        }[ind.value_kind]
         st.plotly_chart(funnel_plot(points, limits, centre=centre, scale=scale, unit=ind.unit, x_title=x_title),
                         config=plotly_config(), key="cmp-funnel", width="stretch")
     table = _table(pd.concat([parts, total]), ind)

@@ -23,6 +23,7 @@ CHART_NAMES = {
 CHARTS_FOR_KIND = {
     "proportion": ("p", "pp", "i", "run"),
     "rate": ("up", "u", "i", "run"),
+    "rate_point": ("up", "u", "i", "run"),
     "median": ("i", "run"),
     "count": ("i", "run"),
 }

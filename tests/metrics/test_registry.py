@@ -11,7 +11,8 @@ from metrics.registry import INDICATORS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The 13 indicators of shared/spec/indicators.md, in its order, with unit, direction and default target.
+# The 19 indicators of shared/spec/indicators.md (13 + the six Målgrupper cohorts), in its order,
+# with unit, direction and default target.
 SPEC = [
     ("readmission_30d_65", "%", "lower", {"kind": "relative", "change": -0.20, "baseline_period": "2024"}),
     (
@@ -41,6 +42,12 @@ SPEC = [
         {"kind": "relative", "change": -0.20, "baseline_period": "2024"},
     ),
     ("frequent_attenders", "antal", "lower", None),
+    ("mal_mangsokare_ej_inskrivna", "per 1 000 inv. 75+", "lower", None),
+    ("mal_akut_ej_inlagd", "per 1 000 inv. 75+", "lower", None),
+    ("mal_samsa_ej_inskrivna", "per 1 000 inv. 75+", "lower", None),
+    ("mal_korttid_ej_inskrivna", "per 1 000 inv. 75+", "lower", None),
+    ("mal_akuta_insatser_hemma", "per 1 000 inv. 75+", "lower", None),
+    ("mal_fangade_60d", "%", "higher", {"kind": "absolute", "operator": ">=", "value": 50.0}),
 ]
 
 
@@ -65,7 +72,13 @@ def test_metadata_is_complete(ind):
     assert ind.theme in registry.THEMES
     assert all(t in TABLES for t in ind.source_tables)
     assert ind.ci_method in ci.METHODS and ind.ci_method_sv
-    expected_ci = {"proportion": "wilson", "rate": "garwood", "count": "garwood", "median": "order_statistic"}
+    expected_ci = {
+        "proportion": "wilson",
+        "rate": "garwood",
+        "rate_point": "garwood",
+        "count": "garwood",
+        "median": "order_statistic",
+    }
     assert ind.ci_method == expected_ci[ind.value_kind]
     if ind.value_kind == "proportion":
         assert ind.unit == "%"

@@ -132,3 +132,40 @@ def test_comparison_classifies_against_the_area_funnel():
     limits, centre, scale = funnel_data(out.reset_index(), ind)
     assert centre == pytest.approx(140 / 1100) and scale == 100.0
     assert (limits["upper_998"] >= limits["upper_95"]).all()
+
+
+def test_rate_point_cohorts_chart_per_1000_without_annualising():
+    """Målgrupper: 18 persons among 12 000 inhabitants 75+ = 1.5 per 1 000, in a month and in a quarter alike
+    (the denominator is population / 1 000, not person-years)."""
+    ind = INDICATORS["mal_akut_ej_inlagd"]
+    assert ind.value_kind == "rate_point" and default_chart_for(ind) == "up"
+    month = tidy(ind.id, [1.5], numerators=[18.0], denominators=[12_000.0])
+    inputs = spc_inputs(month, ind, "up")
+    assert inputs["values"][0] / inputs["denominators"][0] == pytest.approx(1.5) and inputs["scale"] == 1.0
+    quarter = month.assign(period="2024-Q1")
+    inputs = spc_inputs(quarter, ind, "up")
+    assert inputs["values"][0] / inputs["denominators"][0] == pytest.approx(1.5)
+    table, _ = indicator_spc(
+        tidy(ind.id, [1.5] * 12, numerators=[18.0] * 12, denominators=[12_000.0] * 12), ind
+    )
+    assert table["centre"].iloc[0] == pytest.approx(1.5)
+
+
+def test_rate_point_comparison_uses_inhabitants_per_1000_on_the_funnel():
+    ind = INDICATORS["mal_mangsokare_ej_inskrivna"]
+    rows = pd.concat(
+        [
+            tidy(ind.id, [2.0], numerators=[20], denominators=[10_000], municipality="1490"),
+            tidy(ind.id, [10.0], numerators=[20], denominators=[2_000], municipality="1463"),
+            tidy(ind.id, [10 / 3], numerators=[40], denominators=[12_000], municipality="ALL"),
+        ]
+    )
+    out = comparison_rows(rows, ind, period="2024-01").set_index("municipality_code")
+    # funnel x: 10 000 / 1 000 = 10 and 2 000 / 1 000 = 2; area 40 / 12 = 3.33 per 1 000.
+    assert out.loc["1490", "funnel_n"] == pytest.approx(10.0) and out.loc[
+        "1463", "funnel_n"
+    ] == pytest.approx(2.0)
+    # 1463: 20 events where 3.33 × 2 = 6.7 are expected → far above the 99.8 % limit
+    assert out.loc["1463", "funnel"] == "över 99,8 %-gränsen"
+    limits, centre, scale = funnel_data(out.reset_index(), ind)
+    assert centre == pytest.approx(40 / 12) and scale == 1.0 and len(limits) > 0

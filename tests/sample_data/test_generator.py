@@ -480,3 +480,70 @@ def test_ulricehamn_sip_coverage_rises(frames: dict[str, pd.DataFrame]) -> None:
 
     start = _intervention("1491")
     assert coverage(END) > coverage(start - DAY) + 0.2
+
+
+# --- Målgrupper: cohort sizes and the share reached within 60 days -----------------------------
+
+COHORT_RATES = (
+    "mal_mangsokare_ej_inskrivna",
+    "mal_akut_ej_inlagd",
+    "mal_samsa_ej_inskrivna",
+    "mal_korttid_ej_inskrivna",
+    "mal_akuta_insatser_hemma",
+)
+
+
+@pytest.fixture(scope="module")
+def cohorts(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    from metrics.compute import compute_all
+
+    t = compute_all(frames, period="month", indicators=[*COHORT_RATES, "mal_fangade_60d"])
+    return t[t["sex"] == "T"]
+
+
+@pytest.mark.parametrize(
+    ("cohort", "low", "high"),
+    [
+        # persons per 1 000 inhabitants 75+ in a month (the whole area, complete months)
+        ("mal_mangsokare_ej_inskrivna", 3.0, 20.0),
+        ("mal_akut_ej_inlagd", 8.0, 30.0),
+        ("mal_samsa_ej_inskrivna", 2.0, 15.0),
+        ("mal_korttid_ej_inskrivna", 0.4, 5.0),
+        ("mal_akuta_insatser_hemma", 5.0, 25.0),
+    ],
+)
+def test_cohorts_have_a_realistic_size(cohorts: pd.DataFrame, cohort: str, low: float, high: float) -> None:
+    area = cohorts[
+        (cohorts["indicator_id"] == cohort) & (cohorts["municipality_code"] == "ALL") & (cohorts["status"] == "ok")
+    ]
+    assert len(area) >= 20
+    assert low <= area["value"].median() <= high, area["value"].describe()
+    # and each municipality has persons in the cohort (numerator > 0) in most months
+    munis = cohorts[(cohorts["indicator_id"] == cohort) & (cohorts["municipality_code"] != "ALL")]
+    assert (munis.groupby("municipality_code")["numerator"].sum() > 0).all()
+
+
+def _reached(cohorts: pd.DataFrame, codes: set[str], lo: str, hi: str) -> float:
+    """Pooled share reached within 60 days among entries in months lo … hi (complete months)."""
+    r = cohorts[
+        (cohorts["indicator_id"] == "mal_fangade_60d")
+        & cohorts["municipality_code"].isin(codes)
+        & (cohorts["period"] >= lo)
+        & (cohorts["period"] <= hi)
+    ]
+    return float(r["numerator"].sum() / r["denominator"].sum())
+
+
+@pytest.mark.parametrize(("code", "before", "after"), [
+    ("1463", ("2024-11", "2025-02"), ("2025-09", "2026-08")),  # Mark, from 2025-03-01 (ramped over 6 months)
+    ("1491", ("2024-11", "2025-08"), ("2026-03", "2026-08")),  # Ulricehamn, from 2025-09-01
+])  # fmt: skip
+def test_share_reached_within_60_days_rises_after_the_intervention(cohorts, code, before, after) -> None:
+    start = _intervention(code)
+    assert pd.Timestamp(before[1]) < start <= pd.Timestamp(after[0])
+    b, a = _reached(cohorts, {code}, *before), _reached(cohorts, {code}, *after)
+    assert b < 0.30 and a > 0.45 and a > b + 0.25, (b, a)
+    # the other municipalities (except the two with outreach) stay where they were
+    others = set(SODRA_ALVSBORG) - {"1463", "1491"}
+    ob, oa = _reached(cohorts, others, *before), _reached(cohorts, others, *after)
+    assert ob < 0.30 and oa < 0.30 and abs(oa - ob) < 0.10, (ob, oa)
