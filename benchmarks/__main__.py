@@ -89,28 +89,54 @@ def write_doc(sections: dict[str, list[dict]], *, when: str, host: str) -> None:
     print(f"wrote {DOC}")
 
 
+RESULTS = ROOT / "var" / "bench" / "results.json"
+SECTIONS = ("import", "metrics", "pages", "browser", "other")
+
+
 def main(argv: list[str] | None = None) -> int:
+    import json
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="scale 1 only (no scale 10/40)")
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS),
+        help="comma-separated sections to run now; the others are taken from the last run (var/bench/results.json)",
+    )
     args = parser.parse_args(argv)
-    from benchmarks import bench_browser, bench_import, bench_pages
-
+    wanted = set(args.sections.split(","))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    cached = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    sections: dict[str, list[dict]] = {k: cached.get(k, {}).get("rows", []) for k in SECTIONS}
+    stamps: dict[str, str] = {k: cached.get(k, {}).get("when", "") for k in SECTIONS}
     big = () if args.quick else (10,)
-    pages = bench_pages.run()
-    sections = {
-        "import": bench_import.run(scales=(1, *big)),
-        "metrics": _metrics((1,) if args.quick else (1, 10, 40)),
-        "pages": [r for r in pages if "rerun" in r["benchmark"]],
-        "browser": bench_browser.run(),
-        "other": [r for r in pages if "recompute" in r["benchmark"]],
-    }
-    try:
-        from benchmarks import bench_worklist  # noqa: F401  (added with the Målgrupper issue)
+    if "import" in wanted:
+        from benchmarks import bench_import
 
-        sections["other"] += bench_worklist.run()
-    except (ImportError, AttributeError):
-        pass
-    write_doc(sections, when=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), host=machine())
+        sections["import"] = bench_import.run(scales=(1, *big))
+    if "metrics" in wanted:
+        sections["metrics"] = _metrics((1,) if args.quick else (1, 10, 40))
+    if "pages" in wanted or "other" in wanted:
+        from benchmarks import bench_pages
+
+        pages = bench_pages.run()
+        sections["pages"] = [r for r in pages if "rerun" in r["benchmark"]]
+        sections["other"] = [r for r in pages if "recompute" in r["benchmark"]]
+        try:
+            from benchmarks import bench_worklist
+
+            sections["other"] += bench_worklist.run()
+        except (ImportError, AttributeError):
+            pass
+    if "browser" in wanted:
+        from benchmarks import bench_browser
+
+        sections["browser"] = bench_browser.run()
+    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    for k in wanted & set(SECTIONS):
+        stamps[k] = now
+    RESULTS.write_text(json.dumps({k: {"when": stamps[k], "rows": sections[k]} for k in SECTIONS}, default=str))
+    when = ", ".join(f"{k} {stamps[k]}" for k in SECTIONS if sections[k])
+    write_doc(sections, when=when, host=machine())
     return 0
 
 

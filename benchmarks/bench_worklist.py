@@ -26,6 +26,19 @@ if str(ROOT) not in sys.path:
 from benchmarks.common import machine, median_time  # noqa: E402
 
 
+def run(scale: float = 10.0, runs: int = 5) -> list[dict]:
+    """For `make bench`: the worklist at the given scale, median of ``runs``."""
+    from metrics.worklist import worklist
+    from sample_data.generator import DEFAULT_END_DATE, generate
+
+    frames = generate(months=36, seed=42, scale=scale)
+    worklist(frames, day=DEFAULT_END_DATE)  # warm-up
+    median, _ = median_time(lambda: worklist(frames, day=DEFAULT_END_DATE), runs)
+    print(f"worklist scale {scale:g}: median {median:.3f} s")
+    return [{"benchmark": "Målgrupper worklist, whole area (computed)", "scale": scale, "backend": "in memory",
+             "median_s": median, "runs": runs}]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=10.0, help="sample data scale (default 10)")
