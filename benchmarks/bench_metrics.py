@@ -31,7 +31,18 @@ if str(ROOT) not in sys.path:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+    """Peak resident memory of this process (VmHWM).
+
+    Not ``ru_maxrss``: Linux carries that over ``execve`` from the parent, so
+    a child started by a large benchmark runner would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def load_directory(path: Path):
