@@ -1,6 +1,7 @@
-"""The whole computation on the synthetic sample (scale 1): fast, and invariants hold at scale."""
+"""The whole computation on the synthetic sample (scale 1): invariants hold at scale.
 
-import time
+Speed is measured in benchmarks/ (docs/benchmarks.md), never asserted in a timed test.
+"""
 
 import numpy as np
 import pytest
@@ -16,11 +17,8 @@ def sample():
     return generator.generate(months=36, seed=42, scale=1.0)
 
 
-def test_scale_1_under_2_seconds_with_consistent_totals(sample):
-    started = time.perf_counter()
+def test_scale_1_totals_are_consistent(sample):
     t = compute_all(sample, period="month")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"compute_all took {elapsed:.2f} s at scale 1 (goal < 2 s)"
     assert set(t["indicator_id"]) == set(INDICATORS)
     ok = t[t["status"] != "saknar_underlag"]
     assert len(ok) > 0.3 * len(t)

@@ -28,6 +28,7 @@ def sample_store_url(tmp_path_factory) -> str:
 @pytest.fixture
 def sample_app(sample_store_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", sample_store_url)
+    monkeypatch.setenv("DEMO", "1")  # demo mode: the public view and a placeholder cookie key are allowed
     get_settings.cache_clear()
     get_engine.cache_clear()
     yield sample_store_url

@@ -23,6 +23,7 @@ STAYS = (
 @pytest.fixture
 def app_env(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("DEMO", "1")
     get_settings.cache_clear()
     get_engine.cache_clear()
     yield tmp_path
