@@ -36,7 +36,7 @@ def run(runs: int = 12) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         url, _, _ = prepare_store(Path(tmp))
         port = _port()
-        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "DEMO": "1"}
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
              "--server.headless", "true"],

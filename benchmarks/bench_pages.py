@@ -48,6 +48,7 @@ def run(runs: int = 15) -> list[dict]:
         results.append({"benchmark": "recompute (all indicators, month+quarter+year, write)", "scale": 1,
                         "backend": "SQLite", "median_s": recompute_s, "runs": 1})
         os.environ["DATABASE_URL"] = url
+        os.environ["DEMO"] = "1"  # the public view in demo mode, as `make run`
         get_settings.cache_clear()
         get_engine.cache_clear()
         codes = ["1490", "1463", "1491", "1442"]
