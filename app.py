@@ -1,23 +1,76 @@
-"""Nära vård indikatorvy — entry point: configure, (later: log in), navigate.
+"""Nära vård indikatorvy — entry point: configure, log in, navigate.
 
 Keep this file small: no business rules here. It must always reach
 ``st.navigation`` (see stack notes: otherwise Streamlit falls back to serving
-every file in pages/).
+every file in pages/ without this login). Any start-up failure — no cookie
+key outside demo mode, no store — gives a navigation holding one error page,
+and every page checks the viewer itself as well (``ui.auth.guard``).
 """
 
 import streamlit as st
 
 st.set_page_config(page_title="Nära vård indikatorvy", page_icon=":material/monitoring:", layout="wide")
 
-pages = {
-    "Indikatorer": [
-        st.Page("pages/oversikt.py", title="Översikt", icon=":material/dashboard:", default=True),
-        st.Page("pages/trender.py", title="Trender", icon=":material/monitoring:"),
-        st.Page("pages/jamfor.py", title="Jämför kommuner", icon=":material/compare_arrows:"),
-        st.Page("pages/om_indikatorerna.py", title="Om indikatorerna", icon=":material/info:"),
-    ],
-    "Data": [
-        st.Page("pages/datastatus.py", title="Dataunderlag", icon=":material/database:"),
-    ],
+# Page id (data_access.access.PAGE_RULES) → file, title, icon, section.
+PAGES = {
+    "oversikt": ("pages/oversikt.py", "Översikt", ":material/dashboard:", "Indikatorer"),
+    "trender": ("pages/trender.py", "Trender", ":material/monitoring:", "Indikatorer"),
+    "jamfor": ("pages/jamfor.py", "Jämför kommuner", ":material/compare_arrows:", "Indikatorer"),
+    "om_indikatorerna": ("pages/om_indikatorerna.py", "Om indikatorerna", ":material/info:", "Indikatorer"),
+    "mangsokare": ("pages/mangsokare.py", "Mångsökare", ":material/groups:", "Vård"),
+    "datastatus": ("pages/datastatus.py", "Dataunderlag", ":material/database:", "Data"),
+    "admin_anvandare": ("pages/admin_anvandare.py", "Användare och logg", ":material/manage_accounts:", "Administration"),
+    "logga_in": ("pages/logga_in.py", "Logga in", ":material/login:", "Konto"),
 }
-st.navigation(pages).run()
+
+
+def startup_error() -> None:
+    """The only page while the app cannot start."""
+    st.title("Appen kan inte starta")
+    message = "Appen är inte rätt konfigurerad."
+    try:
+        from ui.auth import startup_problem
+
+        message = startup_problem() or message
+    except Exception:  # noqa: BLE001 - the message is all this page shows
+        pass
+    st.error(message)
+
+
+def navigation_pages(viewer, logged_in: bool) -> dict[str, st.Page]:
+    """The viewer's pages by id, in navigation order (the first is the default)."""
+    from data_access.access import pages_for
+
+    out = {}
+    for i, page_id in enumerate(pages_for(viewer)):
+        path, title, icon, _ = PAGES[page_id]
+        if page_id == "logga_in" and logged_in:
+            title, icon = "Konto", ":material/account_circle:"
+        out[page_id] = st.Page(path, title=title, icon=icon, default=i == 0)
+    return out
+
+
+viewer, pages = None, {}
+try:
+    from ui import auth
+
+    viewer = auth.start_run()
+    if viewer is not None:
+        pages = navigation_pages(viewer, auth.is_logged_in())
+except Exception:  # noqa: BLE001 - fail closed: the error page below
+    viewer, pages = None, {}
+
+if pages:
+    sections: dict[str, list] = {}
+    for page_id, page in pages.items():
+        sections.setdefault(PAGES[page_id][3], []).append(page)
+    navigation = st.navigation(sections)
+    wanted = auth.take_page_to_open()
+    if wanted is not None and (wanted == "" or wanted in pages):
+        st.switch_page(pages[wanted] if wanted else next(iter(pages.values())))
+    auth.sidebar_account(viewer)
+else:
+    navigation = st.navigation(
+        [st.Page(startup_error, title="Appen kan inte starta", icon=":material/error:", default=True)]
+    )
+navigation.run()

@@ -3,9 +3,11 @@
 import streamlit as st
 
 from metrics.registry import INDICATORS
+from ui.auth import guard
 from ui.compare import comparison_section
 from ui.context import page_context
 
+guard("jamfor")
 st.title("Jämför kommuner")
 st.caption(
     "Värden med 95 % konfidensintervall. Trattdiagrammet visar vilka skillnader som är större än "

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from ui.about import data_quality_section, definitions_section, freshness_section
+from ui.auth import guard
 from ui.context import current_viewer
 
+guard("om_indikatorerna")
 st.title("Om indikatorerna")
 st.caption(
     "Definitioner, källor och målnivåer för varje indikator, och hur komplett underlaget är – "

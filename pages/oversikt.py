@@ -2,12 +2,14 @@
 
 import streamlit as st
 
+from ui.auth import guard
 from ui.context import cached_tiles, page_context
 from ui.exports import download_buttons
 from ui.labels import municipality_names
 from ui.overview_table import overview_table
 from ui.tiles import tile
 
+guard("oversikt")
 st.title("Översikt")
 ctx = page_context("oversikt")
 if ctx is not None:

@@ -3,10 +3,12 @@
 import streamlit as st
 
 from metrics.registry import INDICATORS
+from ui.auth import guard
 from ui.context import cached_tiles, page_context
 from ui.labels import municipality_names
 from ui.trend import trend_section
 
+guard("trender")
 st.title("Trender")
 st.caption(
     "Styrdiagram (SPC) visar om en förändring är verklig eller slumpmässig variation. "

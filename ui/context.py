@@ -26,7 +26,10 @@ PUBLIC_VIEWER = AccessContext(user="public", roles=frozenset({"public"}))
 
 
 def current_viewer() -> AccessContext:
-    return st.session_state.get("viewer", PUBLIC_VIEWER)
+    """The viewer validated by this run's page guard (``ui.auth``); sees nothing if none was."""
+    from ui.auth import current_viewer as validated_viewer
+
+    return validated_viewer()
 
 
 @st.cache_resource(show_spinner=False)

@@ -68,7 +68,7 @@ def test_no_column_for_names_addresses_or_personnummer():
     forbidden = ("name", "namn", "address", "adress", "personnummer", "pnr")
     for table in Base.metadata.tables.values():
         for col in table.columns:
-            if col.name in ("indicator_name", "file_name", "table_name", "user_name"):
+            if col.name in ("indicator_name", "file_name", "table_name", "user_name", "username", "display_name"):
                 continue
             assert not any(word in col.name for word in forbidden), (table.name, col.name)
 
@@ -330,4 +330,5 @@ def test_default_targets_are_seeded_by_migration(store):
     assert by_id["home_visit_median_hours_offhours"] == ("absolute", "<", 8.0, None, None)
     assert by_id["readmission_30d_65"] == ("relative", "<=", None, -0.2, "2024")
     assert "frequent_attenders" not in by_id
-    assert len(rows) == 12
+    assert by_id["mal_fangade_60d"] == ("absolute", ">=", 50.0, None, None)  # migration 0005
+    assert len(rows) == 13

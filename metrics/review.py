@@ -1,0 +1,244 @@
+"""Månadsuppföljning: one municipality's month for the ledningsgrupp, and the PDSA vocabulary.
+
+Pure: the stored tidy indicator rows (monthly), the targets frame, the
+municipality's PDSA cycles (as :func:`data_access.pdsa.list_cycles` returns
+them) and the stored SPC phase dates in; a :class:`MonthlyReview` out. The
+page and the workshop pack (``ui/pack.py``) only draw what this returns.
+
+For every indicator: the latest complete value up to the month, its target,
+the values of the three calendar months before it, and the Making Data
+Count variation and assurance codes from an SPC chart that starts a new
+phase at each stored phase date. Then the open cycles (planerad, pågår) and
+the decisions (Act: adopt, adapt, abandon) taken in the month.
+
+The PDSA vocabulary (statuses, Act choices and their Swedish labels) is
+defined here, once: ``data_access.pdsa`` validates against it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from metrics.overview import overview_tiles
+from metrics.registry import INDICATORS
+from metrics.series import describe_sv, indicator_spc, period_label_sv
+
+# --------------------------------------------------------------------------- PDSA vocabulary
+
+CYCLE_STATUSES: tuple[str, ...] = ("planerad", "pågår", "avslutad")
+"""Status of an improvement area or a PDSA cycle (stored as written)."""
+OPEN_STATUSES: tuple[str, ...] = ("planerad", "pågår")
+STATUS_LABELS_SV: dict[str, str] = {"planerad": "Planerad", "pågår": "Pågår", "avslutad": "Avslutad"}
+
+ACTS: tuple[str, ...] = ("adopt", "adapt", "abandon")
+"""Act (Agera): adopt the change, adapt it (and test again), or abandon it."""
+ACT_LABELS_SV: dict[str, str] = {"adopt": "Införa", "adapt": "Anpassa", "abandon": "Överge"}
+
+QUESTIONS_SV: tuple[str, str, str] = (
+    "Vad vill vi åstadkomma?",
+    "Hur vet vi att en förändring är en förbättring?",
+    "Vilka förändringar kan vi göra som leder till förbättring?",
+)
+"""The three questions of the Model for Improvement (Langley et al. 2009): aim, measures, change idea."""
+STEP_LABELS_SV: dict[str, str] = {"plan": "Planera", "do": "Göra", "study": "Studera", "act": "Agera"}
+
+# --------------------------------------------------------------------------- the review
+
+PREVIOUS_MONTHS = 3
+REVIEW_COLUMNS = [
+    "indicator_id", "name", "unit", "theme", "direction", "status", "period", "period_label", "is_current",
+    "value", "suppressed", "target_text", "target_status", "target_value",
+    "prev_1_period", "prev_1", "prev_2_period", "prev_2", "prev_3_period", "prev_3",
+    "variation", "variation_label", "assurance", "assurance_label", "sentence", "n_phases", "open_cycles",
+]  # fmt: skip
+OPEN_CYCLE_COLUMNS = [
+    "cycle_id", "area_id", "area_title", "cycle_number", "title", "status", "status_label", "start_date",
+    "end_date", "overdue", "aim", "change_idea", "linked_indicator_ids",
+]  # fmt: skip
+DECISION_COLUMNS = [
+    "cycle_id", "area_id", "area_title", "cycle_number", "title", "act", "act_label", "act_date", "act_notes",
+    "linked_indicator_ids",
+]  # fmt: skip
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True, eq=False)
+class MonthlyReview:
+    """One municipality's month: indicators (:data:`REVIEW_COLUMNS`), open cycles and decisions."""
+
+    municipality_code: str
+    month: str  # "2025-03"
+    month_label: str  # "mars 2025"
+    indicators: pd.DataFrame
+    open_cycles: pd.DataFrame
+    decisions: pd.DataFrame
+
+    def linked_indicator_ids(self) -> list[str]:
+        """Indicators linked to an open cycle or a decision of the month, in registry order."""
+        linked: set[str] = set()
+        for frame in (self.open_cycles, self.decisions):
+            for ids in frame["linked_indicator_ids"]:
+                linked.update(ids or ())
+        return [i for i in INDICATORS if i in linked]
+
+
+def monthly_review(
+    results: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    municipality_code: str,
+    month: str,
+    cycles: pd.DataFrame,
+    phases: Mapping[str, Sequence] | None = None,
+    sex: str = "T",
+    baseline: pd.DataFrame | None = None,
+    indicator_ids: Iterable[str] | None = None,
+) -> MonthlyReview:
+    """The review of ``municipality_code`` for ``month`` (``"YYYY-MM"``).
+
+    ``results`` is the stored tidy table of monthly periods (rows of other
+    municipalities, sexes or later months are ignored: the review shows the
+    month as it was). ``targets`` and ``baseline`` are as for
+    :func:`metrics.overview.overview_tiles`. ``cycles`` has the columns of
+    ``data_access.pdsa.CYCLE_COLUMNS`` (deleted cycles already left out);
+    ``phases`` maps an indicator id to the start dates of its stored SPC
+    phases for this municipality.
+
+    A value "latest" is the last complete (status ``ok``) month up to
+    ``month``; ``is_current`` says whether that is ``month`` itself (some
+    indicators lag: readmissions need 30 days of follow-up). ``prev_k`` is
+    the value k calendar months before the latest one (NaN when missing,
+    incomplete or suppressed).
+    """
+    if not isinstance(month, str) or not _MONTH.match(month):
+        raise ValueError(f"Fältet 'month' har värdet {month!r}; ange en månad som ÅÅÅÅ-MM, t.ex. 2025-03.")
+    phases = phases or {}
+    month_start = pd.Period(month, freq="M").start_time
+    ids = list(indicator_ids) if indicator_ids is not None else list(INDICATORS)
+    rows = results[
+        (results["municipality_code"] == municipality_code)
+        & (results["sex"] == sex)
+        & (pd.to_datetime(results["period_start"]) <= month_start)
+    ]
+    tiles = overview_tiles(
+        rows, targets, municipality=municipality_code, sex=sex, indicator_ids=ids, baseline=baseline
+    )
+    mine = _cycles_of(cycles, municipality_code)
+    open_cycles = _open_cycles(mine, month)
+    decisions = _decisions(mine, month)
+
+    out = []
+    for tile in tiles.to_dict("records"):
+        tile = {k: None if _missing(v) else v for k, v in tile.items()}
+        ind_id = tile["indicator_id"]
+        series = rows[rows["indicator_id"] == ind_id].sort_values("period_start")
+        dates = [pd.Timestamp(d) for d in phases.get(ind_id, ())]
+        row = {c: tile.get(c) for c in REVIEW_COLUMNS}
+        row["is_current"] = tile["period"] == month
+        row["n_phases"] = len({d for d in dates if d <= month_start + pd.offsets.MonthEnd(0)})
+        if tile["status"] == "ok" and dates:
+            table, summary = indicator_spc(
+                series, INDICATORS[ind_id], target=tile["target_value"], phase_dates=dates
+            )
+            row.update(
+                variation=summary["variation"],
+                variation_label=summary["variation_label"],
+                assurance=summary["assurance"],
+                assurance_label=summary["assurance_label"],
+                sentence=describe_sv(table, summary),
+            )
+        latest = tile["period"] or month
+        for k in range(1, PREVIOUS_MONTHS + 1):
+            period = str(pd.Period(latest, freq="M") - k)
+            row[f"prev_{k}_period"] = period
+            row[f"prev_{k}"] = _value_in(series, period)
+        row["open_cycles"] = int(sum(ind_id in (ids_ or ()) for ids_ in open_cycles["linked_indicator_ids"]))
+        out.append(row)
+    indicators = pd.DataFrame(out, columns=REVIEW_COLUMNS)
+    for c in ("value", "target_value", "prev_1", "prev_2", "prev_3"):
+        indicators[c] = indicators[c].astype("float64")
+    return MonthlyReview(
+        municipality_code=municipality_code,
+        month=month,
+        month_label=period_label_sv(month),
+        indicators=indicators,
+        open_cycles=open_cycles,
+        decisions=decisions,
+    )
+
+
+def _missing(value) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _value_in(series: pd.DataFrame, period: str) -> float:
+    hit = series[(series["period"] == period) & (series["status"] == "ok")]
+    if hit.empty or pd.isna(hit["value"].iloc[-1]):
+        return float("nan")
+    return float(hit["value"].iloc[-1])
+
+
+def _cycles_of(cycles: pd.DataFrame, municipality_code: str) -> pd.DataFrame:
+    if cycles is None or cycles.empty:
+        return pd.DataFrame(
+            columns=sorted(set(OPEN_CYCLE_COLUMNS) | set(DECISION_COLUMNS) | {"id", "municipality_code"})
+        )
+    mine = cycles[cycles["municipality_code"] == municipality_code].copy()
+    if "deleted_at" in mine.columns:
+        mine = mine[mine["deleted_at"].isna()]
+    return mine.rename(columns={"id": "cycle_id"}) if "id" in mine.columns else mine
+
+
+def _as_date(value) -> pd.Timestamp | None:
+    if _missing(value):
+        return None
+    return pd.Timestamp(value)
+
+
+def _open_cycles(mine: pd.DataFrame, month: str) -> pd.DataFrame:
+    """Cycles planned or running (whatever their dates); ``overdue``: still open after their end date."""
+    month_end = pd.Period(month, freq="M").end_time.normalize()
+    rows = []
+    for c in mine.to_dict("records"):
+        if c.get("status") not in OPEN_STATUSES:
+            continue
+        end = _as_date(c.get("end_date"))
+        rows.append(
+            {
+                **{k: c.get(k) for k in OPEN_CYCLE_COLUMNS},
+                "status_label": STATUS_LABELS_SV.get(c.get("status"), c.get("status")),
+                "overdue": bool(end is not None and end < month_end and c.get("status") == "pågår"),
+                "linked_indicator_ids": list(c.get("linked_indicator_ids") or ()),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=OPEN_CYCLE_COLUMNS)
+    return _sorted(frame, ["area_title", "cycle_number"])
+
+
+def _decisions(mine: pd.DataFrame, month: str) -> pd.DataFrame:
+    """Cycles whose Act decision (adopt, adapt, abandon) is dated in ``month``."""
+    period = pd.Period(month, freq="M")
+    rows = []
+    for c in mine.to_dict("records"):
+        act, when = c.get("act"), _as_date(c.get("act_date"))
+        if act not in ACTS or when is None or when.to_period("M") != period:
+            continue
+        rows.append(
+            {
+                **{k: c.get(k) for k in DECISION_COLUMNS},
+                "act_label": ACT_LABELS_SV[act],
+                "linked_indicator_ids": list(c.get("linked_indicator_ids") or ()),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    return _sorted(frame, ["act_date", "area_title", "cycle_number"])
+
+
+def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    return frame.sort_values(by, kind="stable", key=lambda s: s.astype(str)).reset_index(drop=True)

@@ -1,0 +1,129 @@
+"""The pure access rules: roles → access context, permissions, and which role sees which page."""
+
+from __future__ import annotations
+
+import pytest
+
+from data_access.access import (
+    NOBODY,
+    PAGE_RULES,
+    PUBLIC_VIEWER,
+    ROLES,
+    SYSTEM,
+    AccessContext,
+    AccessDenied,
+    access_for,
+    check_viewer,
+    may_see_page,
+    pages_for,
+    require,
+)
+from tests.auth.conftest import SANDARED, role_viewer
+
+# The documented matrix (docs/access.md): viewer → pages in navigation order.
+EXPECTED_PAGES = {
+    "public": ["oversikt", "trender", "jamfor", "om_indikatorerna", "datastatus", "logga_in"],
+    "nobody": ["logga_in"],
+    "politiker": ["oversikt", "trender", "jamfor", "om_indikatorerna", "datastatus", "mangsokare", "logga_in"],
+    "ledningsgrupp": ["oversikt", "trender", "jamfor", "om_indikatorerna", "mangsokare", "logga_in"],
+    "processledare": ["oversikt", "trender", "jamfor", "om_indikatorerna", "mangsokare", "logga_in"],
+    "vardcentral": ["mangsokare", "logga_in"],
+    "akutmottagning": ["mangsokare", "logga_in"],
+    "admin": ["oversikt", "trender", "jamfor", "om_indikatorerna", "datastatus", "mangsokare", "admin_anvandare",
+              "logga_in"],
+    "ledning_och_vc": ["oversikt", "trender", "jamfor", "om_indikatorerna", "mangsokare", "logga_in"],
+}
+
+# viewer → permissions it holds (every other permission is refused).
+EXPECTED_PERMISSIONS = {
+    "public": set(),
+    "nobody": set(),
+    "politiker": {"care_centre_trends"},
+    "ledningsgrupp": {"care_centre_trends", "read_pdsa", "edit_pdsa"},
+    "processledare": {"care_centre_trends", "read_pdsa", "edit_pdsa", "export"},
+    "vardcentral": {"care_centre_trends", "frequent_attender_list"},
+    "akutmottagning": {"care_centre_trends", "frequent_attender_list"},
+    "admin": {"care_centre_trends", "admin"},
+    "ledning_och_vc": {"care_centre_trends", "read_pdsa", "edit_pdsa", "frequent_attender_list"},
+}
+
+
+def viewer(name: str) -> AccessContext:
+    return {"public": PUBLIC_VIEWER, "nobody": NOBODY}.get(name) or role_viewer(name)
+
+
+@pytest.mark.parametrize("name", list(EXPECTED_PAGES))
+def test_pages_per_viewer(name):
+    assert pages_for(viewer(name)) == EXPECTED_PAGES[name]
+
+
+@pytest.mark.parametrize("name", list(EXPECTED_PERMISSIONS))
+def test_permissions_per_viewer(name):
+    from data_access.access import PERMISSIONS
+
+    v = viewer(name)
+    for permission in PERMISSIONS:
+        if permission in EXPECTED_PERMISSIONS[name]:
+            assert require(v, permission) is v
+        else:
+            with pytest.raises(AccessDenied):
+                require(v, permission)
+
+
+def test_scopes_of_each_role():
+    assert role_viewer("politiker").municipalities is None
+    assert role_viewer("ledningsgrupp").municipalities == {"1490"}
+    assert role_viewer("processledare").municipalities == {"1490", "1463"}
+    vc = role_viewer("vardcentral")
+    assert vc.municipalities == frozenset() and vc.care_centres == {SANDARED}
+    akut = role_viewer("akutmottagning")
+    assert akut.municipalities is None and akut.care_centres is None
+    both = role_viewer("ledning_och_vc")
+    assert both.municipalities == {"1463"} and both.care_centres == {"Närhälsan Kinna"}
+    # nobody but SYSTEM reads raw person-level tables or unsuppressed small numbers
+    for name in EXPECTED_PERMISSIONS:
+        v = viewer(name)
+        assert not v.person_level and not v.entitled_small_numbers
+    assert SYSTEM.person_level and SYSTEM.entitled_small_numbers
+
+
+@pytest.mark.parametrize(
+    "grants",
+    [
+        [("superuser", None)],  # unknown role
+        [("ledningsgrupp", None)],  # needs a municipality
+        [("vardcentral", "")],  # needs a care centre
+        [("politiker", "1490")],  # area-wide role with a scope
+        [("admin", "x")],
+    ],
+)
+def test_malformed_grants_grant_nothing(grants):
+    v = access_for("x", grants)
+    assert v.roles == frozenset() and v.municipalities == frozenset() and not v.frequent_attender_list
+    assert pages_for(v) == ["logga_in"]
+
+
+def test_unknown_pages_and_non_viewers_are_refused():
+    assert not may_see_page(SYSTEM, "no_such_page")
+    assert not may_see_page(None, "oversikt")
+    assert not may_see_page({"roles": {"admin"}}, "admin_anvandare")
+    with pytest.raises(AccessDenied):
+        check_viewer(None)
+    with pytest.raises(AccessDenied):
+        require("admin", "admin")
+    with pytest.raises(KeyError):
+        require(SYSTEM, "no_such_permission")
+
+
+def test_every_role_has_a_page_and_rules_name_known_roles():
+    known = set(ROLES) | {"public", "*"}
+    for page, roles in PAGE_RULES.items():
+        assert roles <= known, page
+    for role in ROLES:
+        assert len(pages_for(access_for("x", [(role, "1490" if role in ("ledningsgrupp", "processledare") else
+                                                  SANDARED if role == "vardcentral" else None)]))) > 1
+
+
+def test_access_context_is_hashable_and_equal_by_value():
+    a, b = role_viewer("processledare"), role_viewer("processledare")
+    assert a == b and hash(a) == hash(b) and len({a, b, role_viewer("politiker")}) == 2

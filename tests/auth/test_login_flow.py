@@ -1,0 +1,113 @@
+"""The login flow with AppTest: the library's form (Swedish labels), our check, the session, logout, lockout."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from data_access import users
+from data_access.models import AuthSession, LoginAttempt
+from tests.auth.conftest import app_test
+
+FAILED = "Inloggningen misslyckades"
+SUBMIT = "FormSubmitter:Login-Logga in"
+
+
+@pytest.fixture
+def engine(app_env, sample_engine, monkeypatch):
+    monkeypatch.setattr(users.LoginPolicy, "delay", lambda self, failures: 0.0)  # no growing waits in tests
+    return sample_engine
+
+
+def login_page():
+    """A session that has run app.py, now on the login page (AppTest runs the page file itself)."""
+    at = app_test().run()
+    return at.switch_page("pages/logga_in.py").run()
+
+
+def submit(at, username: str, password: str):
+    by_label = {t.label: t for t in at.text_input}
+    by_label["Användarnamn"].input(username)
+    by_label["Lösenord"].input(password)
+    return at.button(key=SUBMIT).click().run()
+
+
+def count(engine, model, *where) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def test_login_opens_the_users_pages_and_logout_revokes_the_session(engine):
+    at = login_page()
+    assert [t.value for t in at.title] == ["Logga in"]
+    assert [t.label for t in at.text_input] == ["Användarnamn", "Lösenord"]
+    at = submit(at, "t_processledare", "rätt-lösenord-processledare")
+    assert not at.exception and not at.error
+    assert at.success[0].value.startswith("Du är inloggad som Test processledare")
+    sid = at.session_state["auth_sid"]
+    assert count(engine, AuthSession, AuthSession.id == sid, AuthSession.revoked_at.is_(None)) == 1
+    assert at.session_state["roles"] is None  # the library is told no roles: access is ours alone
+
+    at.switch_page("app.py").run()  # the next run of app.py opens the first page of the user
+    assert [t.value for t in at.title] == ["Översikt"]
+    assert [p["page_name"] for p in at._registered_pages.values()] == [
+        "Översikt", "Trender", "Jämför kommuner", "Om indikatorerna", "Mångsökare", "Konto"]
+    assert [s.value for s in at.subheader][:1] == ["Mark"]  # the first of its municipalities (1463)
+
+    at.sidebar.button(key="auth_logout").click().run()
+    assert count(engine, AuthSession, AuthSession.id == sid, AuthSession.revoked_at.is_not(None)) == 1
+    assert "auth_sid" not in at.session_state
+    at.switch_page("pages/mangsokare.py").run()
+    assert [t.value for t in at.title] == ["Ingen behörighet"]
+
+
+@pytest.mark.parametrize(("username", "password"), [
+    ("t_politiker", "fel-lösenord"), ("finns_inte", "rätt-lösenord-politiker"), ("t_politiker", ""),
+    ("T_POLITIKER ", "fel")])
+def test_failed_logins_look_the_same_and_are_recorded(engine, username, password):
+    before = count(engine, LoginAttempt, LoginAttempt.login_hash == users.login_hash(username))
+    at = submit(login_page(), username, password)
+    assert not at.exception
+    if password:
+        assert [e.value for e in at.error] == [
+            f"{FAILED}. Kontrollera användarnamn och lösenord. Efter flera misslyckade försök spärras "
+            "inloggningen en stund."]
+        assert count(engine, LoginAttempt, LoginAttempt.login_hash == users.login_hash(username)) == before + 1
+    assert "auth_sid" not in at.session_state and not at.success
+
+
+def test_lockout_refuses_even_the_right_password(engine):
+    at = login_page()
+    for _ in range(5):
+        at = submit(at, "t_admin", "fel-lösenord")
+    at = submit(at, "t_admin", "rätt-lösenord-admin")
+    assert FAILED in at.error[0].value and "auth_sid" not in at.session_state
+    # once the lockout is over the right password works again
+    with engine.begin() as conn:
+        conn.execute(
+            LoginAttempt.__table__.update()
+            .where(LoginAttempt.login_hash == users.login_hash("t_admin"))
+            .values(attempted_at=dt.datetime.now() - dt.timedelta(minutes=20))
+        )
+    at = submit(login_page(), "t_admin", "rätt-lösenord-admin")
+    assert at.success and at.session_state["auth_sid"]
+
+
+def test_the_library_check_cannot_be_used_by_mistake():
+    """We replace the library's password check; its own would fail on the placeholder we give it."""
+    from streamlit_authenticator.models.authentication_model import AuthenticationModel
+
+    model = AuthenticationModel({"usernames": {"anna": {"name": "A", "password": "!"}}}, auto_hash=False)
+    assert not model.check_credentials("anna", "!")
+    assert not model.check_credentials("anna", "")
+    assert hasattr(model, "check_credentials")  # the seam ui.auth replaces
+
+
+def test_konto_page_shows_the_user_and_scopes(engine):
+    at = submit(login_page(), "t_ledning_och_vc", "rätt-lösenord-ledning_och_vc")
+    at.switch_page("pages/logga_in.py").run()
+    assert [t.value for t in at.title] == ["Konto"]
+    text = " ".join(m.value for m in at.markdown)
+    assert "Ledningsgrupp – Mark" in text and "Vårdcentral – Närhälsan Kinna" in text
