@@ -93,6 +93,10 @@ def test_lockout_refuses_even_the_right_password(engine):
         )
     at = submit(login_page(), "t_admin", "rätt-lösenord-admin")
     assert at.success and at.session_state["auth_sid"]
+    # Log out again: AppTest's cookie mock is shared by the whole process, so a session left
+    # logged in would log the next test's fresh AppTest in as well.
+    at.switch_page("app.py").run()
+    at.sidebar.button(key="auth_logout").click().run()
 
 
 def test_the_library_check_cannot_be_used_by_mistake():
