@@ -18,6 +18,7 @@ from tests.browser.conftest import screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 COOKIE = "naravard_inloggning"
+T = 30_000  # ms: generous, the suite may share the machine
 INDICATOR_PAGES = ["Översikt", "Trender", "Jämför kommuner", "Om indikatorerna"]
 EVERY_PAGE = [*INDICATOR_PAGES, "Mångsökare", "Dataunderlag", "Användare och logg", "Logga in", "Konto"]
 NAVIGATION = {
@@ -44,17 +45,27 @@ def main_text(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text() + "\n" + "\n".join(cells)
 
 
+def settle_cookie_component(page) -> None:
+    """The cookie component reruns the page once its frame has loaded; a form sent during that rerun is lost
+    (a person types for longer than that; a test does not). Wait for the frame and the rerun."""
+    frame = page.locator('iframe[title="extra_streamlit_components.CookieManager.cookie_manager"]').first
+    expect(frame).to_be_attached(timeout=T)
+    frame.element_handle().content_frame().wait_for_load_state()
+    page.wait_for_timeout(300)  # the rerun request leaves the frame right after it loads
+    wait_for_app(page)
+
+
 def login(page, base: str, username: str, password: str = "demo") -> None:
     page.goto(f"{base}/logga_in")
     user, secret = page.get_by_label("Användarnamn"), page.get_by_label("Lösenord", exact=True)
-    expect(user).to_be_visible(timeout=30_000)
-    wait_for_app(page)  # the cookie component reruns the page once when it loads
+    expect(user).to_be_visible(timeout=T)
+    settle_cookie_component(page)
     user.fill(username)
     secret.fill(password)
     expect(user).to_have_value(username)
     expect(secret).to_have_value(password)
     page.get_by_role("button", name="Logga in").click()
-    expect(page.get_by_role("link", name="Konto")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("link", name="Konto")).to_be_visible(timeout=T)
     wait_for_app(page)
 
 
@@ -84,36 +95,37 @@ def test_each_role_sees_its_pages_and_only_them(page, app_server, username, expe
     if username == "politiker":
         page.goto(f"{app_server}/?kommun=1463&period=manad&tema=Sjukhusv%C3%A5rd")
         wait_for_app(page)
-        expect(page.get_by_role("heading", name="Mark", exact=True)).to_be_visible()
-        expect(page.locator(".st-key-tile-1463-readmission_30d_65")).to_contain_text(expected_value)
+        expect(page.get_by_role("heading", name="Mark", exact=True)).to_be_visible(timeout=T)
+        expect(page.locator(".st-key-tile-1463-readmission_30d_65")).to_contain_text(expected_value, timeout=T)
     elif username == "ledning_boras":
         page.goto(f"{app_server}/?kommun=1463,1491")  # tampered: other municipalities
         wait_for_app(page)
-        expect(page.get_by_role("heading", name="Borås", exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name="Borås", exact=True)).to_be_visible(timeout=T)
         for other in ("Mark", "Ulricehamn", "Hela området"):
             expect(page.get_by_role("heading", name=other, exact=True)).to_have_count(0)
     elif username == "processledare":
         page.goto(f"{app_server}/?kommun=1490,1491")
         wait_for_app(page)
-        expect(page.get_by_role("heading", name="Borås", exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name="Borås", exact=True)).to_be_visible(timeout=T)
         expect(page.get_by_role("heading", name="Ulricehamn", exact=True)).to_have_count(0)
     elif username in ("vc_demo", "akuten"):
-        expect(page.get_by_role("heading", name="Mångsökare", exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name="Mångsökare", exact=True)).to_be_visible(timeout=T)
         count = sandared if username == "vc_demo" else area
-        expect(page.get_by_text(f"{count} personer uppfyllde kriterierna {day:%Y-%m-%d}")).to_be_visible()
+        expect(page.get_by_text(f"{count} personer uppfyllde kriterierna {day:%Y-%m-%d}")).to_be_visible(timeout=T)
         grid = page.locator('[data-testid="stDataFrame"] table[role="grid"]').first
-        expect(grid).to_have_attribute("aria-rowcount", str(count + 1))  # the header and one row per person
+        expect(grid).to_have_attribute("aria-rowcount", str(count + 1), timeout=T)  # the header and one row per person
     elif username == "admin":
         page.get_by_role("link", name="Användare och logg").click()
         wait_for_app(page)
-        expect(page.get_by_role("heading", name="Användare och logg", exact=True)).to_be_visible()
-        expect(page.locator('[data-testid="stDataFrame"] td', has_text="vc_demo").first).to_be_attached()
+        expect(page.get_by_role("heading", name="Användare och logg", exact=True)).to_be_visible(timeout=T)
+        expect(page.locator('[data-testid="stDataFrame"] td', has_text="vc_demo").first).to_be_attached(timeout=T)
         assert not PERSON_ID.search(main_text(page))
     if username not in ("vc_demo", "akuten"):
         if "Mångsökare" in titles:
             page.get_by_role("link", name="Mångsökare").click()
             wait_for_app(page)
-            expect(page.get_by_role("heading", name="Antal mångsökare per vårdcentral och månad")).to_be_visible()
+            expect(page.get_by_role("heading", name="Antal mångsökare per vårdcentral och månad")).to_be_visible(
+                timeout=T)
         assert not PERSON_ID.search(main_text(page))  # counts only, never persons
     screenshot(page, f"roll_{username}")
 
@@ -140,18 +152,18 @@ def test_remember_me_cookie_logs_in_again_until_logout(browser, app_server):
     again = context.new_page()  # a new browser tab is a new Streamlit session: logged in by the cookie
     again.goto(app_server)
     wait_for_app(again)
-    expect(again.get_by_role("link", name="Konto")).to_be_visible(timeout=30_000)
+    expect(again.get_by_role("link", name="Konto")).to_be_visible(timeout=T)
     saved = context.cookies()
 
     page.get_by_role("button", name="Logga ut").first.click()
-    expect(page.get_by_role("link", name="Logga in")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("link", name="Logga in")).to_be_visible(timeout=T)
 
     replay = browser.new_context()  # the old cookie, put back after logout, is refused by the server
     replay.add_cookies(saved)
     stolen = replay.new_page()
     stolen.goto(f"{app_server}/mangsokare")
     wait_for_app(stolen)
-    expect(stolen.get_by_role("link", name="Logga in")).to_be_visible(timeout=30_000)
+    expect(stolen.get_by_role("link", name="Logga in")).to_be_visible(timeout=T)
     assert nav_titles(stolen) == NAVIGATION[None]
     assert not PERSON_ID.search(main_text(stolen))
     context.close()
@@ -193,7 +205,7 @@ def test_export_of_the_list_is_in_the_access_log(browser, app_server):
     page.get_by_label("Filtrera på användarnamn").press("Enter")
     wait_for_app(page)
     log = page.locator('[data-testid="stDataFrame"]').last.locator("td")
-    expect(log.filter(has_text="export").first).to_be_attached()
-    expect(log.filter(has_text="visning").first).to_be_attached()
+    expect(log.filter(has_text="export").first).to_be_attached(timeout=T)
+    expect(log.filter(has_text="visning").first).to_be_attached(timeout=T)
     screenshot(page, "atkomstlogg")
     admin.close()
