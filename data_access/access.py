@@ -16,7 +16,8 @@ ledningsgrupp  municipality code       indicators of its municipality; PDSA read
 processledare  municipality code(s)    as ledningsgrupp, plus exports and packs
 vardcentral    care centre(s)          the frequent-attender list of its care centre(s)
 akutmottagning –  (the whole area)     the frequent-attender list of the whole area
-admin          –                       users, roles, targets, imports, access log
+kommun_hsl     municipality code       the target-group worklist of its municipality
+admin          –                       users, roles, targets, imports, access log; PDSA read and audit
 ============== ======================= =================================================
 
 Nobody but :data:`SYSTEM` (the CLI and recompute) is entitled to small
@@ -37,16 +38,18 @@ LEDNINGSGRUPP = "ledningsgrupp"
 PROCESSLEDARE = "processledare"
 VARDCENTRAL = "vardcentral"
 AKUTMOTTAGNING = "akutmottagning"
+KOMMUN_HSL = "kommun_hsl"  # municipal health-care staff (hälso- och sjukvård): the worklist of its municipality
 ADMIN = "admin"
 PUBLIC = "public"  # pseudo-role of the visitor who is not logged in, while the public view is on
 
-ROLES: tuple[str, ...] = (POLITIKER, LEDNINGSGRUPP, PROCESSLEDARE, VARDCENTRAL, AKUTMOTTAGNING, ADMIN)
+ROLES: tuple[str, ...] = (POLITIKER, LEDNINGSGRUPP, PROCESSLEDARE, VARDCENTRAL, AKUTMOTTAGNING, KOMMUN_HSL, ADMIN)
 ROLE_LABELS_SV: dict[str, str] = {
     POLITIKER: "Politiker",
     LEDNINGSGRUPP: "Ledningsgrupp",
     PROCESSLEDARE: "Processledare",
     VARDCENTRAL: "Vårdcentral",
     AKUTMOTTAGNING: "Akutmottagning",
+    KOMMUN_HSL: "Kommunal hälso- och sjukvård",
     ADMIN: "Administratör",
     PUBLIC: "Allmänheten",
 }
@@ -59,6 +62,7 @@ SCOPE_KIND: dict[str, str | None] = {
     PROCESSLEDARE: MUNICIPALITY,
     VARDCENTRAL: CARE_CENTRE,
     AKUTMOTTAGNING: None,
+    KOMMUN_HSL: MUNICIPALITY,
     ADMIN: None,
 }
 # Roles that see the indicators of every municipality (and the area total).
@@ -153,7 +157,7 @@ def access_for(user: str, grants: Iterable[tuple[str, str | None]]) -> AccessCon
         frequent_attender_list=listing,
         care_centres=None if all_centres else frozenset(centres),
         can_export=PROCESSLEDARE in roles,
-        can_read_pdsa=bool(roles & {LEDNINGSGRUPP, PROCESSLEDARE}),
+        can_read_pdsa=bool(roles & {LEDNINGSGRUPP, PROCESSLEDARE, ADMIN}),  # admin: the audit trail
         can_edit_pdsa=bool(roles & {LEDNINGSGRUPP, PROCESSLEDARE}),
         is_admin=ADMIN in roles,
     )
@@ -204,12 +208,19 @@ PAGE_RULES: dict[str, frozenset[str]] = {
     "oversikt": _INDICATORS,
     "trender": _INDICATORS,
     "jamfor": _INDICATORS,
+    "malgrupper": _INDICATORS,  # the target-group cohorts, aggregated and suppressed
     "om_indikatorerna": _INDICATORS,
+    # Improvement areas, PDSA cycles and the monthly review of one municipality.
+    "forbattringsarbete": frozenset({LEDNINGSGRUPP, PROCESSLEDARE, ADMIN}),
+    "manadsuppfoljning": frozenset({LEDNINGSGRUPP, PROCESSLEDARE, ADMIN}),
     # Row counts per table and municipality (ui/loaded.py reads them for every
     # municipality), so only for viewers of every municipality.
     "datastatus": frozenset({PUBLIC, POLITIKER, ADMIN}),
+    "dataimport": frozenset({ADMIN}),  # upload of source files and indicator values
     # The list for vardcentral/akutmottagning; suppressed trend counts per care centre for the others.
     "mangsokare": frozenset({VARDCENTRAL, AKUTMOTTAGNING, POLITIKER, LEDNINGSGRUPP, PROCESSLEDARE, ADMIN}),
+    # The person-level target-group worklist (pseudonymous), each role bounded by its scope.
+    "arbetslista": frozenset({VARDCENTRAL, AKUTMOTTAGNING, KOMMUN_HSL}),
     "admin_anvandare": frozenset({ADMIN}),
     "logga_in": frozenset({ANYONE}),
 }

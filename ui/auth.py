@@ -24,14 +24,17 @@ does not do safely is ours (``docs/access.md``):
 Session-state keys owned here: ``auth_sid`` (the session id), ``viewer``
 (the validated :class:`AccessContext` of this run, read by
 ``ui.context.current_viewer``), ``auth_authenticator``, ``auth_notice``,
-``auth_go_home`` and the library's own keys.
+``auth_go_home``, ``auth_app_ran``, ``auth_wanted_page``, ``auth_browser_nonce``
+and the library's own keys.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
+import secrets
 import threading
 import time
 
@@ -57,6 +60,7 @@ NOTICE_KEY = "auth_notice"
 GO_HOME_KEY = "auth_go_home"
 APP_RAN_KEY = "auth_app_ran"
 WANTED_PAGE_KEY = "auth_wanted_page"
+NONCE_KEY = "auth_browser_nonce"
 LIBRARY_KEYS = ("authentication_status", "username", "name", "email", "roles")
 
 FORM_KEY = "Login"
@@ -161,40 +165,50 @@ def cookie_hash_from_cookie(token: str | None, key: str, *, now: float | None = 
 
 # A login whose run was cut off right after the password check (a rerun request arrived meanwhile; every
 # session-state access is a point where Streamlit stops a run) is handed to the next run of the same
-# browser session through this map: Streamlit session id → (server-side session id, when).
-_PENDING_LOGINS: dict[str, tuple[str, float]] = {}
+# browser session through this map: (Streamlit session id, a nonce kept in that session's state) →
+# (server-side session id, when). The nonce keeps sessions apart even where ids repeat (AppTest).
+_PENDING_LOGINS: dict[tuple[str, str], tuple[str, float]] = {}
 _PENDING_LOCK = threading.Lock()
 PENDING_SECONDS = 60
+# Server-side sessions that have just logged in and not yet been sent to their first page. Kept here, not
+# only in the session state, for the same reason: the run that set the flag may be cut off before it sticks.
+_FRESH_LOGINS: dict[str, float] = {}
 
 
-def _browser_session() -> str | None:
+def _browser_key() -> tuple[str, str] | None:
     ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else None
+    if ctx is None:
+        return None
+    nonce = st.session_state.get(NONCE_KEY)
+    if not nonce:
+        nonce = st.session_state[NONCE_KEY] = secrets.token_hex(16)
+    return ctx.session_id, nonce
 
 
-def _check_credentials(username: str, password: str) -> bool:
+def _check_credentials(username: str, password: str, *, browser: tuple[str, str] | None = None) -> bool:
     """Replaces the library's check (see module docstring); a success starts the server-side session at once."""
     result = users.authenticate(_engine(), username, password, allow_demo=get_settings().demo)
     if result.ok:
         hours = get_settings().session_max_hours
         expires = dt.datetime.now().replace(microsecond=0) + dt.timedelta(hours=hours)
         sid = users.start_session(_engine(), username=result.username, expires_at=expires)
-        browser = _browser_session()
-        if browser:
-            with _PENDING_LOCK:
+        with _PENDING_LOCK:  # before any session-state access: the run may stop at the next one
+            _FRESH_LOGINS[sid] = time.monotonic()
+            if browser:
                 _PENDING_LOGINS[browser] = (sid, time.monotonic())
         st.session_state[SID_KEY] = sid
         st.session_state[GO_HOME_KEY] = True
     return result.ok
 
 
-def _take_pending_login() -> str | None:
+def _take_pending_login(browser: tuple[str, str] | None) -> str | None:
     """The session of a login made in this browser session whose run did not get to record it."""
-    browser = _browser_session()
     now = time.monotonic()
     with _PENDING_LOCK:
         for key in [k for k, (_, t) in _PENDING_LOGINS.items() if now - t > PENDING_SECONDS]:
             del _PENDING_LOGINS[key]
+        for key in [k for k, t in _FRESH_LOGINS.items() if now - t > PENDING_SECONDS]:
+            del _FRESH_LOGINS[key]
         pending = _PENDING_LOGINS.pop(browser, None) if browser else None
     return pending[0] if pending else None
 
@@ -206,7 +220,7 @@ def _bind_cookie(authenticator, key: str, sid: str, username: str) -> None:
         users.bind_cookie(_engine(), sid, cookie_hash_for(username, exp, key))
 
 
-def _authenticator(key: str):
+def _authenticator(key: str, browser: tuple[str, str] | None = None):
     """The library's Authenticate for this run, with our password check and no hashes or roles in it."""
     import streamlit_authenticator as stauth
 
@@ -227,7 +241,9 @@ def _authenticator(key: str):
         auto_hash=False,
         login_sleep_time=0,  # our own timing (users.authenticate) replaces the library's fixed 0.7 s
     )
-    authenticator.authentication_controller.authentication_model.check_credentials = _check_credentials
+    authenticator.authentication_controller.authentication_model.check_credentials = functools.partial(
+        _check_credentials, browser=browser
+    )
     return authenticator
 
 
@@ -266,13 +282,14 @@ def start_run() -> AccessContext | None:
         return None
     key, _ = cookie_key()
     previous = st.session_state.get(AUTHENTICATOR_KEY)
-    authenticator = _authenticator(key)
+    browser = _browser_key()
+    authenticator = _authenticator(key, browser)
     st.session_state[AUTHENTICATOR_KEY] = authenticator
     try:
         authenticator.login(location="unrendered")
     except Exception:  # noqa: BLE001 - e.g. a cookie for a user who is gone: not logged in
         st.session_state["authentication_status"] = None
-    pending = _take_pending_login()
+    pending = _take_pending_login(browser)
     if pending and not st.session_state.get(SID_KEY):
         _adopt_login(authenticator, key, pending)
     sid = st.session_state.get(SID_KEY)
@@ -473,6 +490,9 @@ def take_page_to_open() -> str | None:
     """The page ``app.py`` should open now, once: the viewer's first page after a login (``""``), or the
     page asked for before ``app.py`` had run in this session. None: the page asked for."""
     wanted = st.session_state.pop(WANTED_PAGE_KEY, None)
-    if st.session_state.pop(GO_HOME_KEY, False) and is_logged_in():
+    sid = st.session_state.get(SID_KEY)
+    with _PENDING_LOCK:
+        fresh = _FRESH_LOGINS.pop(sid, None) if sid else None
+    if (st.session_state.pop(GO_HOME_KEY, False) or fresh is not None) and is_logged_in():
         return ""
     return wanted

@@ -38,6 +38,7 @@ ROLE_USERS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "processledare": (("processledare", "1490"), ("processledare", "1463")),
     "vardcentral": (("vardcentral", SANDARED),),
     "akutmottagning": (("akutmottagning", None),),
+    "kommun_hsl": (("kommun_hsl", "1490"),),
     "admin": (("admin", None),),
     "ledning_och_vc": (("ledningsgrupp", "1463"), ("vardcentral", "Närhälsan Kinna")),
 }

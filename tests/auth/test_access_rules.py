@@ -22,16 +22,21 @@ from tests.auth.conftest import SANDARED, role_viewer
 
 # The documented matrix (docs/access.md): viewer → pages in navigation order.
 EXPECTED_PAGES = {
-    "public": ["oversikt", "trender", "jamfor", "om_indikatorerna", "datastatus", "logga_in"],
+    "public": ["oversikt", "trender", "jamfor", "malgrupper", "om_indikatorerna", "datastatus", "logga_in"],
     "nobody": ["logga_in"],
-    "politiker": ["oversikt", "trender", "jamfor", "om_indikatorerna", "datastatus", "mangsokare", "logga_in"],
-    "ledningsgrupp": ["oversikt", "trender", "jamfor", "om_indikatorerna", "mangsokare", "logga_in"],
-    "processledare": ["oversikt", "trender", "jamfor", "om_indikatorerna", "mangsokare", "logga_in"],
-    "vardcentral": ["mangsokare", "logga_in"],
-    "akutmottagning": ["mangsokare", "logga_in"],
-    "admin": ["oversikt", "trender", "jamfor", "om_indikatorerna", "datastatus", "mangsokare", "admin_anvandare",
-              "logga_in"],
-    "ledning_och_vc": ["oversikt", "trender", "jamfor", "om_indikatorerna", "mangsokare", "logga_in"],
+    "politiker": ["oversikt", "trender", "jamfor", "malgrupper", "om_indikatorerna", "datastatus", "mangsokare",
+                  "logga_in"],
+    "ledningsgrupp": ["oversikt", "trender", "jamfor", "malgrupper", "om_indikatorerna", "forbattringsarbete",
+                      "manadsuppfoljning", "mangsokare", "logga_in"],
+    "processledare": ["oversikt", "trender", "jamfor", "malgrupper", "om_indikatorerna", "forbattringsarbete",
+                      "manadsuppfoljning", "mangsokare", "logga_in"],
+    "vardcentral": ["mangsokare", "arbetslista", "logga_in"],
+    "akutmottagning": ["mangsokare", "arbetslista", "logga_in"],
+    "kommun_hsl": ["arbetslista", "logga_in"],
+    "admin": ["oversikt", "trender", "jamfor", "malgrupper", "om_indikatorerna", "forbattringsarbete",
+              "manadsuppfoljning", "datastatus", "dataimport", "mangsokare", "admin_anvandare", "logga_in"],
+    "ledning_och_vc": ["oversikt", "trender", "jamfor", "malgrupper", "om_indikatorerna", "forbattringsarbete",
+                       "manadsuppfoljning", "mangsokare", "arbetslista", "logga_in"],
 }
 
 # viewer → permissions it holds (every other permission is refused).
@@ -43,7 +48,8 @@ EXPECTED_PERMISSIONS = {
     "processledare": {"care_centre_trends", "read_pdsa", "edit_pdsa", "export"},
     "vardcentral": {"care_centre_trends", "frequent_attender_list"},
     "akutmottagning": {"care_centre_trends", "frequent_attender_list"},
-    "admin": {"care_centre_trends", "admin"},
+    "kommun_hsl": {"care_centre_trends"},
+    "admin": {"care_centre_trends", "admin", "read_pdsa"},
     "ledning_och_vc": {"care_centre_trends", "read_pdsa", "edit_pdsa", "frequent_attender_list"},
 }
 
@@ -120,7 +126,7 @@ def test_every_role_has_a_page_and_rules_name_known_roles():
     for page, roles in PAGE_RULES.items():
         assert roles <= known, page
     for role in ROLES:
-        assert len(pages_for(access_for("x", [(role, "1490" if role in ("ledningsgrupp", "processledare") else
+        assert len(pages_for(access_for("x", [(role, "1490" if role in ("ledningsgrupp", "processledare", "kommun_hsl") else
                                                   SANDARED if role == "vardcentral" else None)]))) > 1
 
 

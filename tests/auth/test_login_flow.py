@@ -53,7 +53,8 @@ def test_login_opens_the_users_pages_and_logout_revokes_the_session(engine):
     at.switch_page("app.py").run()  # the next run of app.py opens the first page of the user
     assert [t.value for t in at.title] == ["Översikt"]
     assert [p["page_name"] for p in at._registered_pages.values()] == [
-        "Översikt", "Trender", "Jämför kommuner", "Om indikatorerna", "Mångsökare", "Konto"]
+        "Översikt", "Trender", "Jämför kommuner", "Målgrupper", "Om indikatorerna", "Förbättringsarbete",
+        "Månadsuppföljning", "Mångsökare", "Konto"]
     assert [s.value for s in at.subheader][:1] == ["Mark"]  # the first of its municipalities (1463)
 
     at.sidebar.button(key="auth_logout").click().run()
@@ -115,3 +116,38 @@ def test_konto_page_shows_the_user_and_scopes(engine):
     assert [t.value for t in at.title] == ["Konto"]
     text = " ".join(m.value for m in at.markdown)
     assert "Ledningsgrupp – Mark" in text and "Vårdcentral – Närhälsan Kinna" in text
+
+
+def test_a_login_whose_run_was_cut_off_is_finished_by_the_next_run(engine):
+    """Streamlit may stop the login run right after the password check (a rerun request from the cookie
+    component); what that run wrote to the session state is then lost. The next run still finds the login."""
+    from ui import auth
+
+    at = submit(login_page(), "t_akutmottagning", "rätt-lösenord-akutmottagning")
+    sid = at.session_state["auth_sid"]
+    browser = ("test session id", at.session_state["auth_browser_nonce"])
+    assert auth._PENDING_LOGINS[browser][0] == sid
+    for key in ("auth_sid", "auth_go_home", "authentication_status", "username"):
+        del at.session_state[key]  # as if the run had stopped right after the check
+    at.switch_page("app.py").run()
+    assert at.session_state["auth_sid"] == sid and browser not in auth._PENDING_LOGINS
+    assert [t.value for t in at.title] == ["Mångsökare"]  # the user's first page
+    with engine.connect() as conn:
+        bound = conn.execute(select(AuthSession.cookie_hash).where(AuthSession.id == sid)).scalar_one()
+    assert bound is not None  # the remember-me cookie was written and tied to the session after all
+
+
+
+def test_the_first_page_opens_even_if_the_login_runs_flag_was_lost(engine, monkeypatch):
+    """The flag that sends a fresh login to its first page is also kept server side, once per login.
+    (AppTest runs a page file without app.py, so the next run is simulated on a plain state here.)"""
+    from ui import auth
+
+    at = submit(login_page(), "t_akutmottagning", "rätt-lösenord-akutmottagning")
+    sid = at.session_state["auth_sid"]
+    state = {"auth_sid": sid}  # the run stopped before "auth_go_home" stuck
+    monkeypatch.setattr(auth.st, "session_state", state)
+    assert auth.take_page_to_open() == ""  # the user's first page
+    assert auth.take_page_to_open() is None  # once only: later runs open the page asked for
+    state["auth_wanted_page"] = "jamfor"
+    assert auth.take_page_to_open() == "jamfor"

@@ -26,10 +26,13 @@ NAMES = {"1490": "Borås", "1463": "Mark", "1491": "Ulricehamn", "1442": "Vårg�
          "1465": "Svenljunga", "1443": "Bollebygd", "1466": "Herrljunga"}
 TITLES = {"oversikt": "Översikt", "trender": "Trender", "jamfor": "Jämför kommuner",
           "om_indikatorerna": "Om indikatorerna", "mangsokare": "Mångsökare", "datastatus": "Dataunderlag",
-          "admin_anvandare": "Användare och logg", "logga_in": "Logga in"}
+          "admin_anvandare": "Användare och logg", "logga_in": "Logga in", "malgrupper": "Målgrupper",
+          "forbattringsarbete": "Förbättringsarbete", "manadsuppfoljning": "Månadsuppföljning",
+          "arbetslista": "Arbetslista", "dataimport": "Ladda upp data"}
 PAGE_TITLES = {"oversikt": "Översikt", "trender": "Trender", "jamfor": "Jämför kommuner",
                "om_indikatorerna": "Om indikatorerna", "mangsokare": "Mångsökare",
-               "datastatus": "Dataunderlag – vad som finns inläst", "admin_anvandare": "Användare och logg"}
+               "datastatus": "Dataunderlag – vad som finns inläst", "admin_anvandare": "Användare och logg",
+               "arbetslista": "Arbetslista"}
 VIEWERS = ["public", "nobody", *ROLE_USERS]
 
 
