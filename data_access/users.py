@@ -341,6 +341,23 @@ def revoke_user_sessions(engine: Engine, *, access: AccessContext, username: str
         return _revoke_where(conn, AuthSession.user_id == row.id, reason="admin", now=_now())
 
 
+def lift_lockout(engine: Engine, *, access: AccessContext, username: str) -> int:
+    """An administrator lifts a temporary lockout before it runs out; returns the failures it cleared.
+
+    The failed attempts stay in ``login_attempts`` (they are evidence); a
+    successful attempt is recorded at this moment instead, since failures
+    count only after the name's last success (``_recent_failures``).
+    """
+    require(access, "admin")
+    now = _now()
+    key = login_hash(username)
+    with engine.begin() as conn:
+        _require_user(conn, username)
+        failures = _recent_failures(conn, key, policy=LoginPolicy.from_settings(), now=now)
+        conn.execute(insert(LoginAttempt).values(login_hash=key, attempted_at=now, success=True))
+    return failures
+
+
 def list_users(engine: Engine, *, access: AccessContext) -> pd.DataFrame:
     """One row per user: name, display name, active, demo, roles with scopes, open sessions. No hashes."""
     require(access, "admin")
@@ -440,12 +457,12 @@ def _recent_failures(conn, key: str, *, policy: LoginPolicy, now: dt.datetime) -
             LoginAttempt.login_hash == key, LoginAttempt.success.is_(True)
         )
     ).scalar_one()
-    if last_ok is not None and last_ok > since:
-        since = last_ok
+    after = LoginAttempt.attempted_at >= since
+    if last_ok is not None and last_ok >= since:
+        after = LoginAttempt.attempted_at > last_ok  # a success (or an administrator's reset) clears the count
     return conn.execute(
         select(func.count()).where(
-            LoginAttempt.login_hash == key, LoginAttempt.success.is_(False), LoginAttempt.attempted_at >= since,
-            LoginAttempt.attempted_at <= now,
+            LoginAttempt.login_hash == key, LoginAttempt.success.is_(False), after, LoginAttempt.attempted_at <= now,
         )
     ).scalar_one()
 

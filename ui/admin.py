@@ -111,7 +111,15 @@ def users_section(viewer: AccessContext) -> None:
             st.rerun()
         except users.UserError as exc:
             st.error(str(exc))
-    c1, c2 = st.columns(2)
+    policy = users.LoginPolicy.from_settings()
+    failures = users.recent_failures(eng, username, policy=policy)
+    if failures >= policy.max_failures:
+        st.warning(f"Inloggningen är tillfälligt spärrad efter {failures} misslyckade försök.")
+    c1, c2, c3 = st.columns(3)
+    if c3.button("Häv inloggningsspärren", key="adm_unlock", disabled=failures == 0,
+                 help="Misslyckade försök räknas inte längre; de finns kvar i loggen."):
+        users.lift_lockout(eng, access=viewer, username=username)
+        st.success("Spärren är hävd.")
     if c1.button("Återställ lösenord", key="adm_reset", help="Ett nytt slumpat lösenord; användaren loggas ut."):
         password = users.generate_password()
         users.set_password(eng, access=viewer, username=username, password=password)

@@ -61,6 +61,21 @@ def test_password_reset_shows_a_new_password_and_ends_the_sessions(engine):
     assert not users.authenticate(engine, name, "gammalt-lösenord", allow_demo=False).ok
 
 
+def test_admin_sees_a_lockout_and_lifts_it(engine):
+    name = unique("sparr")
+    users.create_user(engine, access=SYSTEM, username=name, display_name="L", password="rätt-lösenordet",
+                      grants=[("politiker", None)], rounds=4)
+    for _ in range(5):
+        users.authenticate(engine, name, "fel", allow_demo=False)
+    assert not users.authenticate(engine, name, "rätt-lösenordet", allow_demo=False).ok
+    at = login_as(engine, "admin", PAGE).run()
+    at.selectbox(key="adm_user").set_value(name).run()
+    assert any("tillfälligt spärrad efter 6 misslyckade försök" in w.value for w in at.warning)
+    at.button(key="adm_unlock").click().run()
+    assert not at.exception and at.success[0].value == "Spärren är hävd."
+    assert users.authenticate(engine, name, "rätt-lösenordet", allow_demo=False).ok
+
+
 def test_the_access_log_is_on_the_page(engine):
     at = login_as(engine, "admin", PAGE).run()
     at.text_input(key="adm_log_user").input("t_vardcentral").run()

@@ -173,6 +173,23 @@ def test_unknown_names_lock_out_the_same_way(store):
     assert not login(store, "ghost", PW, now=T0 + dt.timedelta(minutes=2)).ok
 
 
+def test_an_administrator_lifts_a_lockout_early_and_the_failures_stay_on_record(store):
+    add(store)
+    now = dt.datetime.now().replace(microsecond=0)
+    for i in range(5):
+        login(store, "anna", "wrong", now=now - dt.timedelta(seconds=10 - i))
+    assert login(store, "anna", PW, now=now - dt.timedelta(seconds=4)).locked
+    with pytest.raises(AccessDenied):
+        users.lift_lockout(store, access=access_for("x", [("ledningsgrupp", "1490")]), username="anna")
+    assert users.lift_lockout(store, access=ADMIN, username="anna") == 6  # five wrong, one locked right
+    assert login(store, "anna", PW, now=dt.datetime.now() + dt.timedelta(seconds=1)).ok
+    with store.connect() as conn:
+        failed = conn.execute(select(LoginAttempt).where(LoginAttempt.success.is_(False))).all()
+    assert len(failed) == 6
+    with pytest.raises(users.UserError):
+        users.lift_lockout(store, access=ADMIN, username="nobody_here")
+
+
 def test_lockout_is_per_name(store):
     add(store)
     add(store, "bert")
