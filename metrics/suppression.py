@@ -25,6 +25,13 @@ One verb: :func:`suppress`. It runs two steps on a copy of the table:
    Extra key columns (``care_centre`` in the per-care-centre table of
    frequent attenders) split both kinds of group.
 
+   When the table holds several grains (the stored table holds months,
+   quarters and years), the period hierarchy adds two more: within
+   ``(indicator_id, municipality_code, sex)`` a quarter is the sum of its
+   months and a year the sum of its quarters (exact for counts of events; for
+   counts of distinct persons the sum only bounds the total, and treating it
+   as exact errs on the safe side).
+
    A group (total + parts) in which exactly one cell is hidden lets a reader
    derive it (total minus the shown parts, or the sum of the parts). For each
    such group one more cell is hidden: the shown part with the smallest
@@ -48,10 +55,11 @@ Hidden rows get ``suppressed=True``, ``suppression`` = ``"primär"`` or
 ``ci_low``, ``ci_high`` and ``n_unassessed``, so nothing leaks into charts or
 downloads.
 
-Limits (see ``docs/suppression_and_targets.md``): the period hierarchy
-(months → quarter → year), overlaps between indicators and the difference
-T − K − M (persons of unknown sex) are not protected; run :func:`suppress`
-as the last step on exactly the table that is shown or downloaded.
+Limits (see ``docs/suppression_and_targets.md``): overlaps between
+indicators and the difference T − K − M (persons of unknown sex) are not
+protected, nor is the period hierarchy when grains are suppressed in separate
+calls; run :func:`suppress` once on everything a viewer can reach (the
+recompute does, over all three grains), as the last step.
 """
 
 from __future__ import annotations
@@ -232,17 +240,56 @@ def _dimensions(
         zero_numerator,
     ]
 
+    period = out["period"].astype(str)
+    period_rank = pd.factorize(period, sort=True)[0]
+
+    def dimension(gid: np.ndarray, is_total: np.ndarray, tie_breaks: list[np.ndarray]):
+        # np.lexsort sorts by the last key first: the total comes last of all.
+        order = np.lexsort([*tie_breaks, *shared_keys, is_total.astype(np.int8)])
+        return gid, is_total, order, int(gid.max()) + 1 if len(gid) else 0
+
     dims = []
     for group_cols, total_col, total_code in (
         (["indicator_id", *keys, "sex", "period"], municipality, _TOTAL_MUNICIPALITY),
         (["indicator_id", *keys, "municipality_code", "period"], sex, _TOTAL_SEX),
     ):
         gid = out.groupby(group_cols, sort=False, dropna=False).ngroup().to_numpy()
-        is_total = (total_col == total_code).to_numpy(dtype=bool)
-        # np.lexsort sorts by the last key first: the total comes last of all.
-        order = np.lexsort([*shared_keys, is_total.astype(np.int8)])
-        dims.append((gid, is_total, order, int(gid.max()) + 1 if len(gid) else 0))
+        dims.append(dimension(gid, (total_col == total_code).to_numpy(dtype=bool), []))
+
+    # The period hierarchy, when the table holds more than one grain: months add up to their quarter,
+    # quarters to their year (for counts of events; for counts of persons the sum is an upper bound, and
+    # treating it as exact errs on the safe side). A row outside a level forms a group of its own.
+    kind = period.map(_period_kind).to_numpy(dtype=object)
+    for part_kind, total_kind, parent in (("month", "quarter", _quarter_of), ("quarter", "year", _year_of)):
+        is_part, is_total = kind == part_kind, kind == total_kind
+        if not (is_part.any() and is_total.any()):
+            continue
+        own = period.to_numpy(dtype=object)
+        parent_period = np.where(is_total, own, "~" + own)  # the total is its own group key; others apart
+        parent_period[is_part] = [parent(p) for p in own[is_part]]
+        frame = out[["indicator_id", *keys, "municipality_code", "sex"]].assign(_parent=parent_period)
+        gid = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+        dims.append(dimension(gid, is_total, [period_rank]))
     return dims
+
+
+def _period_kind(period: str) -> str:
+    """``2025-03`` month, ``2025-Q1`` quarter, ``2025`` year; anything else ``other`` (left out)."""
+    if len(period) == 4 and period.isdigit():
+        return "year"
+    if len(period) == 7 and period[4:6] == "-Q":
+        return "quarter"
+    if len(period) == 7 and period[4] == "-" and period[5:].isdigit():
+        return "month"
+    return "other"
+
+
+def _quarter_of(month: str) -> str:
+    return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}"
+
+
+def _year_of(quarter: str) -> str:
+    return quarter[:4]
 
 
 def _complements(

@@ -98,14 +98,14 @@ def screenshot(page, name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def expected_value():
-    """Mark's latest complete monthly readmission share, computed by metrics from the sample files."""
+    """Mark's latest shown complete monthly readmission share, computed from the sample files."""
     from data_access.files import read_directory
-    from metrics.compute import compute_all
-    from metrics.suppression import suppress
+    from data_access.recompute import compute_results
     from ui.labels import format_value
 
     frames = read_directory(ROOT / "sample_data" / "default")
-    table = suppress(compute_all(frames, period="month"))
+    table = compute_results(frames)  # what the store holds: all grains, suppression decided together
+    table = table[(table["period_type"] == "month") & ~table["suppressed"].astype(bool)]
     rows = table[
         (table["indicator_id"] == "readmission_30d_65")
         & (table["municipality_code"] == "1463")

@@ -540,3 +540,58 @@ def test_duplicate_rows_count_as_one_cell() -> None:
     assert reasons(out)[("0115", "T")] == SECONDARY
     dup = tidy([row("0114", "T", 3, 10), row("0114", "T", 30, 100)])
     assert suppress(dup)["suppressed"].tolist() == [True, True]
+
+
+# --------------------------------------------------------------------------- the period hierarchy
+
+
+def periods(table: pd.DataFrame) -> dict[str, str]:
+    """period → suppression reason ("" when shown), for a table of one municipality and sex."""
+    return dict(zip(table["period"], table["suppression"], strict=True))
+
+
+def test_a_hidden_month_is_not_derivable_from_its_quarter() -> None:
+    # Jan 3 is small; Q1 = 3 + 10 + 12 = 25 is shown, so Jan = 25 - 10 - 12 unless another month goes.
+    rows = [row("1490", "T", n, 100, period=p) for p, n in
+            [("2025-01", 3), ("2025-02", 10), ("2025-03", 12), ("2025-Q1", 25)]]
+    out = suppress(tidy(rows))
+    assert periods(out) == {"2025-01": PRIMARY, "2025-02": SECONDARY, "2025-03": "", "2025-Q1": ""}
+
+
+def test_a_hidden_quarter_is_not_derivable_from_its_year_nor_its_months() -> None:
+    # Q2 (4) is small. Q1 (9) is the smallest other quarter and goes with it; then Q1 = 9 is hidden
+    # but its months (2, 3, 4: all small themselves) are hidden too, so nothing is derivable.
+    months = {"2025-01": 2, "2025-02": 3, "2025-03": 4, "2025-04": 0, "2025-05": 0, "2025-06": 4}
+    quarters = {"2025-Q1": 9, "2025-Q2": 4, "2025-Q3": 20, "2025-Q4": 30}
+    rows = [row("1490", "T", n, 100, period=p) for p, n in [*months.items(), *quarters.items(), ("2025", 63)]]
+    out = periods(suppress(tidy(rows)))
+    assert out["2025-Q2"] == PRIMARY and out["2025-Q1"] == SECONDARY
+    assert out["2025-Q3"] == out["2025-Q4"] == out["2025"] == ""
+    # Q2's months: 4 in June is small; April and May are 0 (shown, they reveal nothing), Q2 itself hidden.
+    assert out["2025-06"] == PRIMARY and out["2025-04"] == out["2025-05"] == ""
+
+
+def test_a_single_grain_table_is_unaffected_by_the_hierarchy() -> None:
+    rows = [row("1490", "T", n, 100, period=p) for p, n in [("2025-01", 3), ("2025-02", 10), ("2025-03", 12)]]
+    assert periods(suppress(tidy(rows))) == {"2025-01": PRIMARY, "2025-02": "", "2025-03": ""}
+
+
+def test_the_hierarchy_and_the_municipality_total_are_solved_together() -> None:
+    # Borås Jan small (2) → Borås Feb hidden via Q1; Borås Feb hidden → a Mark Feb hidden via ALL Feb.
+    data = {"1490": {"2025-01": 2, "2025-02": 10, "2025-03": 30}, "1463": {"2025-01": 20, "2025-02": 11,
+                                                                         "2025-03": 25}}
+    rows = []
+    for code, months in data.items():
+        rows += [row(code, "T", n, 100, period=p) for p, n in months.items()]
+        rows.append(row(code, "T", sum(months.values()), 300, period="2025-Q1"))
+    out = suppress(tidy(with_all(rows)))
+    shown = {(m, p): r for m, p, r in out[["municipality_code", "period", "suppression"]].itertuples(index=False)}
+    assert shown[("1490", "2025-01")] == PRIMARY
+    assert shown[("1490", "2025-02")] == SECONDARY  # the smallest other month of Borås Q1
+    assert shown[("1463", "2025-01")] == SECONDARY  # ALL Jan shown: Borås Jan = ALL − Mark Jan otherwise
+    # and every group with a shown total has 0 or at least 2 hidden cells
+    hidden_cells = out[out["suppressed"]]
+    for code in data:
+        q_parts = hidden_cells[(hidden_cells["municipality_code"] == code)
+                               & hidden_cells["period"].str.match(r"2025-0[1-3]")]
+        assert len(q_parts) != 1, code
