@@ -21,6 +21,7 @@ GOALS = {
     "metrics": "scale 1 < 2 s; scale 10 < 20 s and < 4 GB (metrics issue)",
     "pages": "server-side rerun after a filter change < 150 ms at scale 1 (views issue)",
     "browser": "filter change → updated chart < 300 ms median at scale 1 (views issue)",
+    "load": "p95 page time < 1 s with 50 concurrent browser sessions at scale 1, zero errors (scale issue)",
 }
 
 
@@ -82,6 +83,14 @@ def write_doc(sections: dict[str, list[dict]], *, when: str, host: str) -> None:
             for r in sections[key]:
                 lines.append(f"| {r['benchmark']} | {r['scale']:g} | {r['backend']} | {r['runs']} | "
                              f"{_fmt_s(r['median_s'])} |")
+    if sections.get("load"):
+        lines += ["", "## Load (concurrent Chromium sessions clicking through the pages of one Streamlit process)", "",
+                  "| sessions | scale | backend | page views | p50 | p95 | errors | wall time |",
+                  "|---:|---|---|---:|---:|---:|---:|---:|"]
+        for r in sections["load"]:
+            kinds = f" ({', '.join(r['error_kinds'])})" if r.get("error_kinds") else ""
+            lines.append(f"| {r['sessions']} | {r['scale']:g} | {r['backend']} | {r['runs']} | {_fmt_s(r['median_s'])} "
+                         f"| {_fmt_s(r['p95_s'])} | {r['errors']}{kinds} | {r['wall_s']:.0f} s |")
     notes = ROOT / "benchmarks" / "NOTES.md"
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
@@ -90,7 +99,7 @@ def write_doc(sections: dict[str, list[dict]], *, when: str, host: str) -> None:
 
 
 RESULTS = ROOT / "var" / "bench" / "results.json"
-SECTIONS = ("import", "metrics", "pages", "browser", "other")
+SECTIONS = ("import", "metrics", "pages", "browser", "other", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import bench_browser
 
         sections["browser"] = bench_browser.run()
+    if "load" in wanted:
+        from benchmarks import bench_load
+
+        sections["load"] = bench_load.run((10, 25, 50) if not args.quick else (10,))
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     for k in wanted & set(SECTIONS):
         stamps[k] = now

@@ -1,0 +1,127 @@
+"""Load: many concurrent browser sessions clicking through the pages of one `streamlit run`.
+
+Goal (scale issue): p95 page time under 1 s at 50 sessions with scale-1 data, zero errors.
+
+One Chromium, one browser context per session (its own cookies, its own
+Streamlit session), all against one Streamlit process on a local port with
+the scale-1 sample store and the public view (no login: the page work is the
+same, and the login's bcrypt would measure something else). Each session
+opens the app, then clicks through the indicator pages in the sidebar
+``rounds`` times; a page time is the time from the click to the page's
+heading being visible and the script having stopped. An error is a
+timeout, a Streamlit exception box or a lost websocket.
+
+Local addresses only; bounded (sessions × rounds clicks), so it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.bench_browser import _port
+from benchmarks.bench_pages import prepare_store
+from benchmarks.common import ROOT
+
+PAGES = [("Trender", "Trender"), ("Jämför kommuner", "Jämför kommuner"), ("Målgrupper", "Målgrupper"),
+         ("Om indikatorerna", "Om indikatorerna"), ("Översikt", "Översikt")]
+TIMEOUT_MS = 60_000
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def _session(browser, base: str, rounds: int, times: list[float], errors: list[str]) -> None:
+    from playwright.async_api import expect
+
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await context.new_page()
+    try:
+        await page.goto(base, timeout=TIMEOUT_MS)
+        await expect(page.get_by_role("heading", name="Översikt", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+        for _ in range(rounds):
+            for link, heading in PAGES:
+                t0 = time.perf_counter()
+                try:
+                    await page.get_by_role("link", name=link, exact=True).click(timeout=TIMEOUT_MS)
+                    await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(
+                        timeout=TIMEOUT_MS)
+                    await page.locator('[data-test-script-state="notRunning"]').wait_for(
+                        state="attached", timeout=TIMEOUT_MS)
+                    if await page.locator('[data-testid="stException"]').count():
+                        errors.append(f"exception on {heading}")
+                    times.append(time.perf_counter() - t0)
+                except Exception as exc:  # noqa: BLE001 - counted, reported, the run goes on
+                    errors.append(f"{heading}: {type(exc).__name__}")
+    except Exception as exc:  # noqa: BLE001
+        errors.append(f"start: {type(exc).__name__}")
+    finally:
+        await context.close()
+
+
+async def _load(base: str, sessions: int, rounds: int) -> tuple[list[float], list[str], float]:
+    from playwright.async_api import async_playwright
+
+    times: list[float] = []
+    errors: list[str] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"])
+        t0 = time.perf_counter()
+        await asyncio.gather(*(_session(browser, base, rounds, times, errors) for _ in range(sessions)))
+        wall = time.perf_counter() - t0
+        await browser.close()
+    return times, errors, wall
+
+
+def run(session_counts: tuple[int, ...] = (10, 25, 50), rounds: int = 2) -> list[dict]:
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        url, _, _ = prepare_store(Path(tmp))
+        port = _port()
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "DEMO": "1"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            asyncio.run(_load(base, 1, 1))  # warm the caches once, as a running service would be
+            for n in session_counts:
+                times, errors, wall = asyncio.run(_load(base, n, rounds))
+                row = {
+                    "benchmark": f"load: {n} concurrent sessions, page click → page drawn",
+                    "sessions": n, "scale": 1, "backend": "SQLite", "runs": len(times),
+                    "median_s": statistics.median(times) if times else float("nan"),
+                    "p95_s": _percentile(times, 0.95) if times else float("nan"),
+                    "errors": len(errors), "error_kinds": sorted(set(errors))[:5], "wall_s": wall,
+                }
+                print(f"load {n}: p50 {row['median_s'] * 1000:.0f} ms, p95 {row['p95_s'] * 1000:.0f} ms, "
+                      f"{len(errors)} errors, {len(times)} page views in {wall:.0f} s")
+                out.append(row)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    return out
+
+
+if __name__ == "__main__":
+    counts = tuple(int(x) for x in sys.argv[1:]) or (10, 25, 50)
+    run(counts)
