@@ -1,4 +1,10 @@
-"""Command line: ``python -m data_access import PATH...`` and ``python -m data_access migrate``.
+"""Command line: ``python -m data_access import PATH...``, ``migrate`` and ``kolada``.
+
+``python -m data_access kolada --file saved.json`` imports a saved Kolada
+API v3 answer into ``indicator_values``; ``--fetch --kpi ID,... --years
+2023,2024`` fetches it first (following ``next_page``; ``--save`` keeps the
+answer). KPIs are mapped to our indicators by ``data_access/kolada_kpis.csv``
+or ``--map KPI=indicator_id``.
 
 Exit codes: 0 = stored (or nothing to change), 1 = rejected (nothing stored),
 2 = usage error.
@@ -20,12 +26,27 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--errors", type=Path, default=None, help="Skriv alla fel till denna CSV-fil.")
     imp.add_argument("--no-recompute", action="store_true", help="Räkna inte om indikatorerna efteråt.")
     sub.add_parser("migrate", help="Skapa eller uppgradera databasens schema.")
+    kol = sub.add_parser("kolada", help="Importera referensvärden från Kolada (API v3) till indicator_values.")
+    kol.add_argument("--file", action="append", type=Path, help="Ett sparat svar från Koladas API (JSON).")
+    kol.add_argument("--fetch", action="store_true", help="Hämta från api.kolada.se (kräver nätåtkomst).")
+    kol.add_argument("--kpi", help="Nyckeltal, kommaseparerade (standard: alla i kolada_kpis.csv).")
+    kol.add_argument("--years", help="År, kommaseparerade, t.ex. 2023,2024.")
+    kol.add_argument("--municipalities", help="Områden, kommaseparerade (standard: riket, VG-regionen, Södra Älvsborg).")
+    kol.add_argument("--map", action="append", default=[], metavar="KPI=INDIKATOR",
+                     help="Koppla ett nyckeltal till en indikator utöver kolada_kpis.csv.")
+    kol.add_argument("--save", type=Path, help="Spara det hämtade svaret som JSON.")
+    kol.add_argument("--timeout", type=float, default=30.0, help="Sekunder per anrop (standard 30).")
+    kol.add_argument("--user", default=None, help="Vem som importerar (loggas).")
     seed = sub.add_parser("load-sample", help="Ladda exempeldata om databasen är tom.")
     seed.add_argument("--path", type=Path, default=Path(__file__).resolve().parents[1] / "sample_data" / "default")
     args = parser.parse_args(argv)
 
     from data_access.db import get_engine, upgrade
 
+    if args.command == "kolada":
+        from data_access.kolada import main as kolada_main
+
+        return kolada_main(args)
     engine = get_engine()
     if args.command == "migrate":
         upgrade(engine)

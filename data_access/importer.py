@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, text
 
+from data_access.access import SYSTEM, AccessContext, require
 from data_access.contract import TABLES
 from data_access.db import ensure_schema, get_engine
 from data_access.files import ParsedTable, read_files
@@ -30,6 +31,11 @@ from data_access.models import CONTRACT_MODELS, ImportLog
 from data_access.validation import ValidationFailed, ValidationIssue
 
 Progress = Callable[[str, float], None]  # (Swedish step text, fraction 0–1)
+
+# Rows per bulk-load chunk: the storing step reports progress after each chunk.
+CHUNK_ROWS = 50_000
+# Where the steps of an upload lie on the progress bar (fractions 0–1).
+READ_SPAN, STORE_SPAN = (0.0, 0.4), (0.4, 0.85)
 
 
 @dataclass
@@ -84,8 +90,14 @@ def import_paths(
     engine: Engine | None = None,
     user: str = "cli",
     progress: Progress | None = None,
+    access: AccessContext = SYSTEM,
 ) -> ImportResult:
-    """Validate and store files. Returns the result; never raises for bad input."""
+    """Validate and store files. Returns the result; never raises for bad input.
+
+    Only an administrator (or :data:`~data_access.access.SYSTEM`, the CLI)
+    may import: anyone else gets :class:`~data_access.access.AccessDenied`.
+    """
+    require(access, "admin")
     engine = engine or get_engine()
     ensure_schema(engine)
     batch = str(uuid.uuid4())
@@ -97,7 +109,9 @@ def import_paths(
     except ValidationFailed as failed:
         _log_rejected(engine, batch, paths, failed.errors, user)
         return ImportResult(batch, errors=failed.errors)
-    return store_tables(parsed, engine=engine, user=user, batch_id=batch, progress=step)
+    result = store_tables(parsed, engine=engine, user=user, batch_id=batch, progress=progress)
+    step("Klart", 1.0)
+    return result
 
 
 def store_tables(
@@ -107,17 +121,30 @@ def store_tables(
     user: str,
     batch_id: str | None = None,
     progress: Progress | None = None,
+    span: tuple[float, float] = (0.1, 0.9),
 ) -> ImportResult:
-    """Upsert already validated tables, all in one transaction."""
+    """Upsert already validated tables, all in one transaction.
+
+    ``progress`` is called after every bulk-loaded chunk of rows with a
+    fraction that grows from ``span[0]`` to ``span[1]``.
+    """
     step = progress or (lambda _text, _frac: None)
     result = ImportResult(batch_id or str(uuid.uuid4()))
     now = dt.datetime.now().replace(microsecond=0)
     total_rows = sum(len(p.frame) for p in parsed) or 1
+    lo, hi = span
     done = 0
     with engine.begin() as conn:
         for item in parsed:
-            step(f"Sparar {item.file_name}", 0.1 + 0.8 * done / total_rows)
-            counts = upsert_frame(conn, item.table, item.frame)
+            step(f"Sparar {item.file_name}", lo + (hi - lo) * done / total_rows)
+
+            def chunk_done(rows: int, _name=item.file_name, _start=done) -> None:
+                step(f"Sparar {_name}", lo + (hi - lo) * (_start + rows) / total_rows)
+
+            if progress is None:  # no one is watching: the plain call (one bulk load per table)
+                counts = upsert_frame(conn, item.table, item.frame)
+            else:
+                counts = upsert_frame(conn, item.table, item.frame, on_chunk=chunk_done)
             done += len(item.frame)
             fr = FileResult(item.file_name, item.table, item.sha256, len(item.frame), *counts)
             result.files.append(fr)
@@ -138,8 +165,99 @@ def store_tables(
                     "message": None,
                 },
             )
-    step("Klart", 1.0)
+    step("Sparat", hi)
     return result
+
+
+@dataclass
+class UploadOutcome:
+    """What an upload did: the import result and, if the store changed, the recompute summary."""
+
+    result: ImportResult
+    recomputed: str | None = None
+
+
+def import_uploads(
+    files: Iterable[tuple[str, bytes]],
+    *,
+    access: AccessContext,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    recompute: bool | None = None,
+) -> UploadOutcome:
+    """Import files held in memory (the upload page): read, validate, store, recompute.
+
+    ``files`` are (file name, content) pairs; the name says which table a
+    CSV holds, as on the command line. Only an administrator may import; the
+    viewer's user name goes to ``import_log``. All or nothing: one invalid
+    file rejects the whole upload and nothing is stored. ``progress`` gets
+    (Swedish step, fraction) with fractions that never decrease: reading and
+    validating file by file, storing chunk by chunk, then recomputing.
+    After a change to any table but ``indicator_values`` the indicator table
+    is recomputed (``recompute=None`` follows ``RECOMPUTE_AFTER_IMPORT``);
+    values from elsewhere never enter the computation, so they need none.
+    """
+    import tempfile
+
+    from data_access.files import expand_paths
+
+    require(access, "admin")
+    engine = engine or get_engine()
+    ensure_schema(engine)
+    step = _monotonic(progress)
+    files = list(files)
+    batch = str(uuid.uuid4())
+    if not files:
+        return UploadOutcome(ImportResult(batch, errors=[ValidationIssue("", None, None, "Inga filer valdes.")]))
+    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+        paths = []
+        for i, (name, content) in enumerate(files):
+            folder = Path(tmp) / str(i)  # one folder per file: two uploads may share a name
+            folder.mkdir()
+            path = folder / (Path(name).name or f"fil{i}")
+            path.write_bytes(content)
+            paths.append(path)
+        parsed: list[ParsedTable] = []
+        errors: list[ValidationIssue] = []
+        lo, hi = READ_SPAN
+        for i, path in enumerate(paths):
+            step(f"Läser och kontrollerar {path.name}", lo + (hi - lo) * i / len(paths))
+            try:
+                parsed.extend(read_files([path]))
+            except ValidationFailed as failed:
+                errors.extend(failed.errors)
+        step("Filerna är kontrollerade", hi)
+        if errors:
+            _log_rejected(engine, batch, list(expand_paths(paths)), errors, access.user)
+            step("Importen avvisades", 1.0)
+            return UploadOutcome(ImportResult(batch, errors=errors))
+        result = store_tables(parsed, engine=engine, user=access.user, batch_id=batch, progress=step,
+                              span=STORE_SPAN)
+    outcome = UploadOutcome(result)
+    if recompute is None:
+        from data_access.settings import get_settings
+
+        recompute = get_settings().recompute_after_import
+    if recompute and any(f.changed and f.table != "indicator_values" for f in result.files):
+        from data_access.recompute import recompute_store
+
+        step("Räknar om indikatorerna", STORE_SPAN[1])
+        outcome.recomputed = recompute_store(engine=engine)
+    step("Klart", 1.0)
+    return outcome
+
+
+def _monotonic(progress: Progress | None) -> Progress:
+    """A progress callback whose fractions never go back (and stay within 0–1)."""
+    if progress is None:
+        return lambda _text, _frac: None
+    last = [0.0]
+
+    def step(text_: str, fraction: float) -> None:
+        last[0] = min(1.0, max(last[0], fraction))
+        progress(text_, last[0])
+
+    return step
 
 
 def _log_rejected(engine: Engine, batch: str, paths: list, errors: list[ValidationIssue], user: str) -> None:
@@ -230,8 +348,29 @@ def _bulk_insert(conn: Connection, table_name: str, frame: pd.DataFrame, target:
         conn.exec_driver_sql(f"INSERT INTO {target} ({col_list}) VALUES ({placeholders})", _sqlite_values(frame, table_name))
 
 
-def upsert_frame(conn: Connection, table_name: str, frame: pd.DataFrame) -> tuple[int, int, int]:
-    """Merge ``frame`` into ``table_name``; returns (inserted, replaced, unchanged)."""
+def _bulk_insert_chunks(
+    conn: Connection, table_name: str, frame: pd.DataFrame, target: str, on_chunk: Callable[[int], None] | None
+) -> None:
+    """Bulk-load ``frame`` in chunks of :data:`CHUNK_ROWS`, reporting the rows loaded so far after each."""
+    if on_chunk is None or len(frame) <= CHUNK_ROWS:
+        _bulk_insert(conn, table_name, frame, target)
+        if on_chunk is not None:
+            on_chunk(len(frame))
+        return
+    for start in range(0, len(frame), CHUNK_ROWS):
+        part = frame.iloc[start : start + CHUNK_ROWS]
+        _bulk_insert(conn, table_name, part, target)
+        on_chunk(start + len(part))
+
+
+def upsert_frame(
+    conn: Connection, table_name: str, frame: pd.DataFrame, *, on_chunk: Callable[[int], None] | None = None
+) -> tuple[int, int, int]:
+    """Merge ``frame`` into ``table_name``; returns (inserted, replaced, unchanged).
+
+    ``on_chunk(rows_loaded)`` is called as the rows are bulk-loaded (the
+    long part of a large import), so that callers can show progress.
+    """
     table = TABLES[table_name]
     cols = table.column_names
     key = list(table.key)
@@ -244,7 +383,7 @@ def upsert_frame(conn: Connection, table_name: str, frame: pd.DataFrame) -> tupl
         indexes = list(CONTRACT_MODELS[table_name].__table__.indexes)
         for index in indexes:
             index.drop(conn)
-        _bulk_insert(conn, table_name, frame, table_name)
+        _bulk_insert_chunks(conn, table_name, frame, table_name, on_chunk)
         for index in indexes:
             index.create(conn)
         return len(frame), 0, 0
@@ -255,7 +394,7 @@ def upsert_frame(conn: Connection, table_name: str, frame: pd.DataFrame) -> tupl
     else:
         conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} AS SELECT {col_list} FROM main.{table_name} WHERE 0")
         same = "IS"
-    _bulk_insert(conn, table_name, frame, stage)
+    _bulk_insert_chunks(conn, table_name, frame, stage, on_chunk)
     on_key = " AND ".join(f"t.{k} = s.{k}" for k in key)
     all_same = " AND ".join(f"t.{c} {same} s.{c}" for c in other) or "1=1"
     existing = conn.execute(text(f"SELECT count(*) FROM {stage} s JOIN {table_name} t ON {on_key}")).scalar_one()
@@ -284,3 +423,12 @@ def upsert_frame(conn: Connection, table_name: str, frame: pd.DataFrame) -> tupl
     else:
         conn.exec_driver_sql(f"DROP TABLE temp.{stage}")
     return len(frame) - existing, replaced, unchanged
+
+
+def latest_import_id(*, engine: Engine | None = None) -> int:
+    """The id of the newest ``import_log`` row (0 if none): a cache key that changes with every import."""
+    from sqlalchemy import func, select
+
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(ImportLog.id), 0))).scalar_one())

@@ -6,6 +6,7 @@ from metrics.registry import INDICATORS
 from ui.auth import guard
 from ui.context import cached_tiles, page_context
 from ui.labels import municipality_names
+from ui.references import reference_section
 from ui.trend import trend_section
 
 guard("trender")
@@ -28,3 +29,4 @@ if ctx is not None:
         targets = cached_tiles(ctx, code).set_index("indicator_id")["target_value"]
         for ind_id in shown:
             trend_section(ctx, ind_id, code, targets.get(ind_id))
+            reference_section(INDICATORS[ind_id], [code])  # Kolada values for riket, region, municipality

@@ -8,10 +8,11 @@ import streamlit as st
 from metrics.compare import comparison_rows, funnel_data
 from metrics.series import period_label_sv
 from ui.charts import ci_dot_plot, funnel_plot
-from ui.context import PageContext, reference_values
+from ui.context import PageContext
 from ui.exports import download_buttons
 from ui.labels import format_number, format_value, municipality_names, region_names
 from ui.plotly_sv import plotly_config
+from ui.references import KOLADA_PREFIX, reference_values
 
 
 def comparison_section(ctx: PageContext, ind) -> None:
@@ -60,29 +61,45 @@ def comparison_section(ctx: PageContext, ind) -> None:
 
 
 def _references_section(ind, period: str) -> None:
-    """Reference values from elsewhere for the same year, with their source (never mixed into ours)."""
+    """Reference values from elsewhere for the same year, with their source (never mixed into ours).
+
+    Riket first, then regions, then municipalities. When no source has the
+    chosen year, the latest year that has values is shown and said so.
+    """
     refs = reference_values(ind.id)
-    year = period[:4]
-    refs = refs[refs["period"].isin({period, year})]
     if refs.empty:
         return
+    year = period[:4]
+    chosen = refs[refs["period"].isin({period, year})]
+    note = None
+    if chosen.empty:
+        latest = max(refs["period"])
+        chosen = refs[refs["period"] == latest]
+        note = f"Inga referensvärden finns för {period_label_sv(period)}; senaste period med värden visas."
+    chosen = chosen.assign(_order=chosen["municipality_code"].map(lambda c: (0 if c == "0000" else 1 if c.startswith("00") else 2, c)))
+    chosen = chosen.sort_values(["_order", "source"])
     names = {**municipality_names(), **region_names()}
     st.subheader("Referensvärden från andra källor")
     st.caption(
         "Värden som räknats fram utanför indikatorvyn, med egna definitioner. De visas som jämförelse "
         "och ingår aldrig i våra beräkningar."
     )
+    if note:
+        st.caption(note)
     st.dataframe(
         pd.DataFrame(
             {
-                "Område": refs["municipality_code"].map(lambda c: names.get(c, c)),
-                "Period": refs["period"].map(period_label_sv),
-                "Värde": [format_value(v, ind.unit) for v in refs["value"]],
-                "Källa": refs["source"],
+                "Område": chosen["municipality_code"].map(lambda c: names.get(c, c)),
+                "Period": chosen["period"].map(period_label_sv),
+                "Värde": [format_value(v, ind.unit) for v in chosen["value"]],
+                "Källa": chosen["source"],
             }
         ),
         hide_index=True,
     )
+    kpis = sorted({s.split(" ", 1)[1] for s in chosen["source"] if s.startswith(KOLADA_PREFIX + " ")})
+    if kpis:
+        st.caption(f"Källa: Kolada (nyckeltal {', '.join(kpis)}), Rådet för främjande av kommunala analyser.")
 
 
 def _table(rows: pd.DataFrame, ind) -> pd.DataFrame:

@@ -1,0 +1,215 @@
+"""Widgets of "Ladda upp data" (administrators): upload with progress, the error report, history, Kolada.
+
+Everything goes through ``data_access``: :func:`data_access.importer.import_uploads`
+checks that the viewer is an administrator, logs the user name and stores
+all or nothing; :func:`data_access.kolada.import_kolada` does the same for a
+saved Kolada answer. After a change the cached page data is dropped
+(:func:`clear_data_caches`), so every page shows the new data on its next run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import streamlit as st
+
+from data_access.access import AccessContext
+from data_access.contract import TABLES
+from data_access.importer import UploadOutcome, import_uploads
+from data_access.queries import import_history
+from data_access.validation import ValidationIssue
+from ui.context import engine
+
+REPORT_ROWS_SHOWN = 2_000  # the table shows this many; the CSV has every one
+OUTCOME_SV = {"ok": "Importerad", "unchanged": "Oförändrad", "rejected": "Avvisad"}
+_RESULT_KEY = "upload_outcome"
+_KOLADA_KEY = "upload_kolada_outcome"
+
+
+def clear_data_caches() -> None:
+    """Drop every cached read of the store that an import can change (all viewers)."""
+    from ui import about, context, loaded, references
+
+    for cached in (context._stamp, context._references, loaded._summary, about._freshness, about._quality,
+                   references._values):
+        cached.clear()
+
+
+# --- the upload -------------------------------------------------------------------
+
+
+def upload_section(viewer: AccessContext) -> None:
+    files = st.file_uploader(
+        "Välj en eller flera filer (CSV eller Excel)",
+        type=["csv", "xlsx"],
+        accept_multiple_files=True,
+        key="upload_files",
+        help="Filens namn (eller Excel-bladets namn) anger tabellen, t.ex. ed_visits.csv eller population.xlsx.",
+    )
+    if st.button("Importera", type="primary", key="upload_go", disabled=not files):
+        st.session_state[_RESULT_KEY] = _run_import(viewer, [(f.name, f.getvalue()) for f in files])
+    outcome = st.session_state.get(_RESULT_KEY)
+    if outcome is not None:
+        outcome_section(outcome)
+
+
+def _run_import(viewer: AccessContext, files: list[tuple[str, bytes]]) -> UploadOutcome:
+    bar = st.progress(0.0, text="Importen börjar")
+    with st.status("Importerar …", expanded=False) as status:
+
+        written: list[str] = []
+
+        def progress(step: str, fraction: float) -> None:
+            bar.progress(fraction, text=f"{step} ({round(fraction * 100)} %)")
+            if not written or written[-1] != step:  # one line per step, not per chunk
+                written.append(step)
+                status.write(step)
+
+        outcome = import_uploads(files, access=viewer, engine=engine(), progress=progress)
+        if outcome.result.ok:
+            status.update(label="Importen är klar", state="complete")
+        else:
+            status.update(label="Importen avvisades", state="error")
+    if outcome.result.ok and outcome.result.changed:
+        clear_data_caches()
+    return outcome
+
+
+def outcome_section(outcome: UploadOutcome) -> None:
+    result = outcome.result
+    if not result.ok:
+        st.error(f"Importen avbröts: {len(result.errors)} fel hittades. Ingenting har sparats.", icon=":material/error:")
+        report_section(result.errors)
+        return
+    if result.changed:
+        st.success("Importen är klar. " + (outcome.recomputed or ""), icon=":material/check_circle:")
+    else:
+        st.info("Samma data var redan importerad: ingenting ändrades.", icon=":material/info:")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Fil": [f.file_name for f in result.files],
+                "Tabell": [TABLES[f.table].swedish for f in result.files],
+                "Rader i filen": [f.rows_in_file for f in result.files],
+                "Nya": [f.inserted for f in result.files],
+                "Ersatta": [f.replaced for f in result.files],
+                "Oförändrade": [f.unchanged for f in result.files],
+            }
+        ),
+        hide_index=True,
+        key="upload_result_table",
+    )
+
+
+def report_frame(errors: list[ValidationIssue]) -> pd.DataFrame:
+    """The validation report as a table: Fil, Rad, Kolumn, Orsak (Swedish)."""
+    return pd.DataFrame(
+        {
+            "Fil": [e.file for e in errors],
+            "Rad": pd.array([e.row for e in errors], dtype="Int64"),
+            "Kolumn": [e.column or "" for e in errors],
+            "Orsak": [e.message for e in errors],
+        }
+    )
+
+
+def report_csv(errors: list[ValidationIssue]) -> bytes:
+    """Every problem as `;`-separated UTF-8 with BOM, which Swedish Excel opens directly."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";")
+    writer.writerow(["Fil", "Rad", "Kolumn", "Orsak"])
+    for e in errors:
+        writer.writerow([e.file, "" if e.row is None else e.row, e.column or "", e.message])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def report_section(errors: list[ValidationIssue]) -> None:
+    frame = report_frame(errors)
+    st.markdown("**Felrapport** – rad är radnumret i kalkylbladet (rubrikraden är rad 1).")
+    if len(frame) > REPORT_ROWS_SHOWN:
+        st.caption(f"Tabellen visar de första {REPORT_ROWS_SHOWN} av {len(frame)} fel; alla finns i filen nedan.")
+    st.dataframe(frame.head(REPORT_ROWS_SHOWN), hide_index=True, key="upload_report_table",
+                 column_config={"Rad": st.column_config.NumberColumn(format="%d")})
+    st.download_button(
+        "Ladda ner alla fel (CSV)", report_csv(errors), file_name="importfel.csv", mime="text/csv",
+        key="upload_report_csv", on_click="ignore",
+    )
+
+
+# --- history ------------------------------------------------------------------------
+
+
+HISTORY_COLUMNS = ["När", "Vem", "Fil", "Utfall", "Nya", "Ersatta", "Oförändrade", "Tabell", "Meddelande", "sha256"]
+
+
+def history_frame(history: pd.DataFrame) -> pd.DataFrame:
+    """The import log in Swedish: who, when, which file, the outcome, the row counts and the file's sha256."""
+    if history.empty:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    return pd.DataFrame(
+        {
+            "När": pd.to_datetime(history["imported_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+            "Vem": history["user_name"],
+            "Fil": history["file_name"],
+            "Utfall": history["outcome"].map(lambda o: OUTCOME_SV.get(o, o)),
+            "Nya": history["rows_inserted"],
+            "Ersatta": history["rows_replaced"],
+            "Oförändrade": history["rows_unchanged"],
+            "Tabell": history["table_name"].map(lambda t: TABLES[t].swedish if t in TABLES else "–"),
+            "Meddelande": history["message"].fillna(""),
+            "sha256": history["sha256"],
+        }
+    )[HISTORY_COLUMNS]
+
+
+def history_section(viewer: AccessContext) -> None:
+    st.subheader("Importhistorik")
+    st.caption("De senaste 200 importerade eller avvisade filerna, senaste först. sha256 är filens kontrollsumma.")
+    table = history_frame(import_history(access=viewer, engine=engine()))
+    if table.empty:
+        st.info("Inga importer är gjorda ännu.")
+        return
+    st.dataframe(table, hide_index=True, key="upload_history_table",
+                 column_config={c: st.column_config.NumberColumn(format="localized")
+                                for c in ("Nya", "Ersatta", "Oförändrade")})
+
+
+# --- Kolada -----------------------------------------------------------------------------
+
+
+def kolada_section(viewer: AccessContext) -> None:
+    """A saved Kolada API v3 answer (JSON) into the reference values."""
+    from data_access.kolada import import_kolada, load_mapping
+
+    st.subheader("Referensvärden från Kolada")
+    mapping = load_mapping()
+    st.caption(
+        "Ladda upp ett sparat svar från Koladas API (v3, JSON), t.ex. från "
+        "`python -m data_access kolada --fetch --save svar.json`. Bara totalvärden (kön T) för nyckeltal som "
+        "finns i kopplingstabellen `data_access/kolada_kpis.csv` sparas; saknade och sekretessmarkerade värden "
+        "sparas aldrig som noll."
+    )
+    if not mapping:
+        st.warning("Kopplingstabellen kolada_kpis.csv har inga verifierade nyckeltals-id ännu, så inga "
+                   "Kolada-värden kan kopplas till indikatorerna.", icon=":material/warning:")
+    saved = st.file_uploader("Sparat Kolada-svar (JSON)", type=["json"], key="upload_kolada_file")
+    if st.button("Importera från Kolada", key="upload_kolada_go", disabled=saved is None):
+        import json
+
+        try:
+            data = json.loads(saved.getvalue().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            st.session_state[_KOLADA_KEY] = (False, f"{saved.name}: filen är inte giltig JSON. Ingenting har sparats.")
+        else:
+            docs = data if isinstance(data, list) else [data]
+            with st.spinner("Importerar från Kolada …"):
+                out = import_kolada(docs, access=viewer, engine=engine(), mapping=mapping, file_name=saved.name)
+            if out.result.ok and (out.result.changed or out.removed):
+                clear_data_caches()
+            st.session_state[_KOLADA_KEY] = (out.result.ok, out.summary())
+    shown = st.session_state.get(_KOLADA_KEY)
+    if shown is not None:
+        ok, text = shown
+        (st.success if ok else st.error)(text)
