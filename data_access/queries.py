@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
-from data_access.access import AccessContext
+from data_access.access import AccessContext, AccessDenied
 from data_access.contract import TABLES, coerce_frame
 from data_access.db import get_engine
 from data_access.models import CONTRACT_MODELS, ImportLog, IndicatorResult
@@ -29,10 +29,6 @@ EVENT_TIME: dict[str, str] = {
     "primary_care_contacts": "contact_time",
     "short_term_stays": "start_date",
 }
-
-
-class AccessDenied(PermissionError):
-    """The viewer asked for data outside their access context."""
 
 
 def _municipality_filter(model, access: AccessContext, municipalities: Iterable[str] | None):
@@ -63,7 +59,7 @@ def load_table(
     if table not in TABLES:
         raise KeyError(table)
     if TABLES[table].person_column and not access.person_level:
-        raise AccessDenied(f"{access.user} may not read person-level table {table}")
+        raise AccessDenied(f"person-level table {table} refused")  # no user name: messages reach the logs
     model = CONTRACT_MODELS[table]
     stmt = select(*[getattr(model, c) for c in TABLES[table].column_names])
     conds = []

@@ -218,7 +218,8 @@ COVERED = {
     "person_queries": {"frequent_attender_list", "record_export", "list_care_centres", "latest_event_day",
                        "frequent_attender_trends", "care_centre_names"},
     # users: every admin function is refused to non-admins in tests/auth/test_users.py
-    "users": {"create_user", "set_grants", "set_active", "set_password", "revoke_user_sessions", "list_users",
+    "users": {"create_user", "set_grants", "set_active", "set_password", "revoke_user_sessions", "lift_lockout",
+              "list_users",
               "user_info", "read_access_log", "log_access"},
 }
 # Functions without a viewer: they return no viewer data (totals of rows, the time of the last recompute)
