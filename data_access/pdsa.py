@@ -196,15 +196,16 @@ class ConflictError(Exception):
         self.differing = [f for f in yours if current.get(f) != yours[f]]
         self.deleted = current.get("deleted_at") is not None
         what, it = ("Förbättringsområdet", "det") if entity == "area" else ("Cykeln", "den")
+        # No user name in the message (messages reach the logs); the page shows ``current["updated_by"]``.
         if self.deleted:
             message = (
-                f"{what} har tagits bort av {current.get('updated_by')} sedan du öppnade {it}. "
+                f"{what} har tagits bort av någon annan sedan du öppnade {it}. "
                 "Dina ändringar har inte sparats, men de finns kvar i formuläret."
             )
         else:
             labels = _labels(entity, self.differing) or "inga av dina fält"
             message = (
-                f"{what} har ändrats av {current.get('updated_by')} ({current.get('updated_at'):%Y-%m-%d %H:%M}, "
+                f"{what} har ändrats av någon annan ({current.get('updated_at'):%Y-%m-%d %H:%M}, "
                 f"version {current.get('version')}) sedan du öppnade {it} (version {expected_version}). "
                 f"Dina ändringar har inte sparats, men de finns kvar. Skiljer sig: {labels}. "
                 "Jämför och spara igen."
@@ -471,7 +472,16 @@ def _cycle_row(conn: Connection, cycle_id: int) -> dict[str, Any] | None:
 
 def _scope(access: AccessContext, municipality_code: str) -> None:
     if not access.allows_municipality(municipality_code):
-        raise AccessDenied(f"{access.user or 'anonymous'} may not see municipality {municipality_code}")
+        raise AccessDenied(f"municipality {municipality_code} is outside the viewer's scope")  # no user name: logs
+
+
+def _current(conn: Connection, access: AccessContext, entity: str, entity_id: int) -> dict[str, Any]:
+    """The stored area or cycle (deleted ones too: a stale save is a conflict), in the viewer's scope."""
+    row = (_area_row if entity == "area" else _cycle_row)(conn, entity_id)
+    if row is None:
+        raise NotFound("Förbättringsområdet finns inte." if entity == "area" else "Cykeln finns inte.")
+    _scope(access, row["municipality_code"])
+    return row
 
 
 def _readable(access: AccessContext, row: dict[str, Any] | None, what: str) -> dict[str, Any]:
@@ -614,10 +624,7 @@ def update_area(
     data = _normalise_all(values, AREA_FIELDS, what="ett förbättringsområde")
     engine = engine or get_engine()
     with engine.begin() as conn:
-        current = _area_row(conn, area_id)
-        if current is None:
-            raise NotFound("Förbättringsområdet finns inte.")
-        _scope(access, current["municipality_code"])
+        current = _current(conn, access, "area", area_id)
         return _write(conn, "area", current, data, expected_version=expected_version, who=access.user)
 
 
@@ -628,10 +635,7 @@ def delete_area(
     require(access, "edit_pdsa")
     engine = engine or get_engine()
     with engine.begin() as conn:
-        current = _area_row(conn, area_id)
-        if current is None:
-            raise NotFound("Förbättringsområdet finns inte.")
-        _scope(access, current["municipality_code"])
+        current = _current(conn, access, "area", area_id)
         now = _now()
         deleted = _write(
             conn, "area", current, {}, expected_version=expected_version, who=access.user, delete_at=now
@@ -789,10 +793,7 @@ def update_cycle(
 def _update_cycle(
     conn: Connection, access: AccessContext, cycle_id: int, expected_version: int, data: dict[str, Any]
 ) -> dict[str, Any]:
-    current = _cycle_row(conn, cycle_id)
-    if current is None:
-        raise NotFound("Cykeln finns inte.")
-    _scope(access, current["municipality_code"])
+    current = _current(conn, access, "cycle", cycle_id)
     state = {**{f: current[f] for f in CYCLE_FIELDS}, **data}
     if "act" in data and data["act"] and not data.get("act_date") and not current["act_date"]:
         data["act_date"] = state["end_date"] or dt.date.today()
@@ -813,10 +814,7 @@ def delete_cycle(
     require(access, "edit_pdsa")
     engine = engine or get_engine()
     with engine.begin() as conn:
-        current = _cycle_row(conn, cycle_id)
-        if current is None:
-            raise NotFound("Cykeln finns inte.")
-        _scope(access, current["municipality_code"])
+        current = _current(conn, access, "cycle", cycle_id)
         now = _now()
         deleted = _write(
             conn, "cycle", current, {}, expected_version=expected_version, who=access.user, delete_at=now

@@ -1,9 +1,69 @@
-"""Månadsuppföljning: The monthly review of one municipality (issue 8). Placeholder until the page is built."""
+"""Månadsuppföljning: one municipality's month for the ledningsgrupp, and the workshop pack (issue 8)."""
 
 import streamlit as st
 
+from data_access import pdsa
+from metrics.review import monthly_review
+from metrics.series import period_label_sv
+from ui import improvement as imp
 from ui.auth import guard
+from ui.context import engine, results, targets
+from ui.labels import municipality_names
 
 viewer = guard("manadsuppfoljning")
 st.title("Månadsuppföljning")
-st.info("Sidan är under uppbyggnad.")
+st.caption(
+    "En kommuns månad: varje indikators senaste värde mot mål och föregående månader, variation enligt "
+    "styrdiagrammet, pågående förbättringsarbete och månadens beslut."
+)
+names = municipality_names()
+monthly = results("month")
+codes = sorted(c for c in monthly["municipality_code"].unique() if c != "ALL" and viewer.allows_municipality(c))
+if not codes:
+    st.info("Det finns inga indikatorvärden att visa för dig ännu.")
+    st.stop()
+left, right = st.columns(2)
+code = left.selectbox("Kommun", codes, key="mu_kommun", format_func=lambda c: names.get(c, c))
+months = sorted(monthly.loc[monthly["municipality_code"] == code, "period"].unique(), reverse=True)
+month = right.selectbox("Månad", months, key="mu_manad", format_func=period_label_sv)
+name = names.get(code, code)
+
+cycles = pdsa.list_cycles(access=viewer, municipalities=[code], engine=engine())
+stored = pdsa.list_phases(access=viewer, municipality_code=code, engine=engine())
+phases = {i: list(g["start_date"]) for i, g in stored.groupby("indicator_id")} if len(stored) else {}
+review = monthly_review(monthly, targets(), municipality_code=code, month=month, cycles=cycles, phases=phases,
+                        baseline=results("year"))  # fmt: skip
+
+st.header(f"{name} – {review.month_label}")
+ind = review.indicators
+ok = ind[ind["status"] == "ok"]
+with_target = ok[ok["target_status"].isin(["uppfyllt", "ej uppfyllt"])]
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Indikatorer med värde", f"{len(ok)} av {len(ind)}")
+c2.metric("Mål uppfyllt", f"{(with_target['target_status'] == 'uppfyllt').sum()} av {len(with_target)}")
+c3.metric("Planerade och pågående cykler", len(review.open_cycles))
+c4.metric("Beslut under månaden", len(review.decisions))
+
+st.subheader("Indikatorer")
+st.caption(
+    "Senaste fullständiga värde till och med vald månad (\"(senaste)\" när indikatorn släpar efter, t.ex. "
+    "återinskrivningar som behöver 30 dagars uppföljning), målet med ✔/✖, de tre månaderna före och variationen: "
+    "▲/▼ särskild orsak högt/lågt, ● vanlig variation. Variation räknas där styrdiagrammet har en ny fas."
+)
+table = imp.review_table(review)
+st.dataframe(table, hide_index=True, key="mu_indicators", height=36 * (len(table) + 1) + 4)  # every row, no scrolling
+
+st.subheader("Pågående förbättringsarbete")
+if review.open_cycles.empty:
+    st.info("Inga planerade eller pågående PDSA-cykler.")
+else:
+    st.dataframe(imp.open_cycles_table(review.open_cycles), hide_index=True, key="mu_open")
+    imp.cycle_page_links(review.open_cycles)
+
+st.subheader("Beslut under månaden")
+if review.decisions.empty:
+    st.info(f"Inga beslut (Agera) daterade {review.month_label}.")
+else:
+    st.dataframe(imp.decisions_table(review.decisions), hide_index=True, key="mu_decisions")
+
+imp.pack_section(viewer, review, monthly, phases, municipality_name=name)

@@ -185,7 +185,10 @@ def build_spc_figure(
     annotations
         Events to mark, e.g. PDSA cycles: dicts with ``x`` (a date or a point
         number, like the table's ``x``), ``text`` (short label) and optional
-        ``hover`` (longer text shown on hover).
+        ``hover`` (longer text shown on hover) and ``cycle_id`` (the shape and
+        the label are then named ``pdsa-<id>``). Each is a dashed vertical
+        line with a boxed text label; up to three neighbouring labels are
+        stepped down so that they do not overlap.
     """
     opts = _options(table)
     scale, suffix = _scale(opts)
@@ -353,8 +356,9 @@ def build_spc_figure(
                 }
             )
 
-    # Event annotations (PDSA cycles) with hover text.
-    for a in annotations or ():
+    # Event annotations (PDSA cycles) with hover text: a dashed line and a boxed label (never colour alone),
+    # labels of neighbouring marks stepped down so that they do not cover each other.
+    for k, a in enumerate(annotations or ()):
         x = a.get("x", a.get("date"))
         if x is None:
             raise ValueError("each annotation needs an 'x' (a date or point number)")
@@ -367,15 +371,17 @@ def build_spc_figure(
                 "x1": x,
                 "xref": "x",
                 "y0": 0,
-                "y1": 0.92,
+                "y1": 0.92 - 0.08 * (k % 3),
                 "yref": "paper",
                 "line": {"color": COLOURS["annotation"], "width": 1.5, "dash": "dash"},
+                **({"name": f"pdsa-{a['cycle_id']}"} if a.get("cycle_id") is not None else {}),
             }
         )
         notes.append(
             {
+                **({"name": f"pdsa-{a['cycle_id']}"} if a.get("cycle_id") is not None else {}),
                 "x": x,
-                "y": 0.92,
+                "y": 0.92 - 0.08 * (k % 3),
                 "xref": "x",
                 "yref": "paper",
                 "text": str(a.get("text", "")),

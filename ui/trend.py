@@ -1,13 +1,26 @@
-"""One indicator's SPC section on the Trender page: chart, sentence, chart type choice, table, exports."""
+"""One indicator's SPC section on the Trender page: chart, sentence, chart type choice, table, exports.
+
+The stored SPC phases of the municipality and indicator split the limits
+(``data_access.pdsa.phases_for``: every viewer of the municipality, since
+the limits are the same for everyone), and the PDSA cycles linked to the
+indicator are marked on the chart and listed under it as links to their
+cycle card on Förbättringsarbete (``data_access.pdsa.annotations_for``:
+only viewers with ``read_pdsa``; others get none).
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import html
 
 import pandas as pd
 import streamlit as st
 
+from data_access import pdsa
+from data_access.access import may_see_page
 from metrics.registry import INDICATORS
 from metrics.series import default_chart_for, describe_sv, indicator_spc
-from ui.context import PageContext
+from ui.context import PageContext, engine
 from ui.exports import download_buttons
 from ui.plotly_sv import plotly_config
 from ui.spc_chart import build_spc_figure, spc_table_alternative
@@ -34,12 +47,50 @@ def _series(ctx: PageContext, ind_id: str, code: str) -> pd.DataFrame:
     return r[(r["indicator_id"] == ind_id) & (r["municipality_code"] == code) & (r["sex"] == ctx.filters.sex)]
 
 
+Mark = tuple[str, str, str, int, str]  # x (ISO date), text, hover, cycle id, status: hashable for the cache
+
+
+def chart_marks(ctx: PageContext, ind_id: str, code: str, series: pd.DataFrame) -> tuple[tuple[str, ...], tuple[Mark, ...]]:
+    """The stored phase dates and the PDSA marks of one chart, as hashable tuples (part of ``_chart``'s key).
+
+    Marks outside the series' periods are left out (they would stretch the axis).
+    """
+    if code == "ALL":  # phases and cycles belong to municipalities
+        return (), ()
+    phases = pdsa.phases_for(access=ctx.viewer, municipality_code=code, indicator_id=ind_id, engine=engine())
+    marks = pdsa.annotations_for(access=ctx.viewer, municipality_code=code, indicator_id=ind_id, engine=engine())
+    first = pd.Timestamp(series["period_start"].min()).date()
+    last = pd.Timestamp(series["period_end"].max()).date()
+    return (
+        tuple(d.isoformat() for d in phases),
+        tuple(
+            (m["x"].isoformat(), m["text"], m["hover"], int(m["cycle_id"]), str(m["status"]))
+            for m in marks
+            if first <= m["x"] <= last
+        ),
+    )
+
+
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _chart(series: pd.DataFrame, ind_id: str, chart: str, target: float | None):
-    """SPC figure, table alternative and sentence for one series (cached: a series is small to hash)."""
+def _chart(
+    series: pd.DataFrame,
+    ind_id: str,
+    chart: str,
+    target: float | None,
+    phases: tuple[str, ...] = (),
+    marks: tuple[Mark, ...] = (),
+):
+    """SPC figure, table alternative and sentence for one series (cached: a series is small to hash).
+
+    ``phases`` (ISO dates) start new limits; ``marks`` are the PDSA cycles drawn on the chart.
+    """
     ind = INDICATORS[ind_id]
-    table, summary = indicator_spc(series, ind, chart=chart, target=target)
-    fig = build_spc_figure(table, title=ind.name_sv, unit=ind.unit, value_format=",.1f")
+    table, summary = indicator_spc(
+        series, ind, chart=chart, target=target, phase_dates=[pd.Timestamp(d) for d in phases]
+    )
+    annotations = [{"x": dt.date.fromisoformat(x), "text": text, "hover": hover, "cycle_id": cid}
+                   for x, text, hover, cid, _status in marks]  # fmt: skip
+    fig = build_spc_figure(table, title=ind.name_sv, unit=ind.unit, value_format=",.1f", annotations=annotations)
     # A plain dict without Plotly's default template (Streamlit applies its own theme): far less to
     # validate and copy on every rerun.
     spec = fig.to_plotly_json()
@@ -65,9 +116,12 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
         "Diagramtyp", options, index=options.index(default), key=f"chart-{code}-{ind_id}",
         format_func=lambda c: CHART_NAMES[c] + (" (standard)" if c == default else ""),
     )
-    fig, alt, sentence = _chart(series, ind_id, chart, target)
+    phases, marks = chart_marks(ctx, ind_id, code, series)
+    fig, alt, sentence = _chart(series, ind_id, chart, target, phases, marks)
     st.plotly_chart(fig, config=plotly_config(), key=f"spc-{code}-{ind_id}", width="stretch")
     st.markdown(f"**{sentence}**")
+    if marks:
+        cycle_links(ctx, marks)
     incomplete = series[series["status"] == "ofullstandig_period"]
     if len(incomplete):
         st.caption(
@@ -77,3 +131,20 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
     with st.expander("Visa som tabell"):
         st.dataframe(alt, hide_index=True)
         download_buttons(alt, name=f"{ind_id}_{code}", key=f"dl-{code}-{ind_id}", figure=fig)
+
+
+def cycle_links(ctx: PageContext, marks: tuple[Mark, ...]) -> None:
+    """Under a chart: the PDSA cycles marked on it, each a link to its card on Förbättringsarbete."""
+    from metrics.review import STATUS_LABELS_SV
+    from ui.improvement import esc  # user text in a Markdown label
+
+    st.markdown("**PDSA-cykler i diagrammet** (streckade linjer vid startdatum):")
+    for x, text, _hover, cycle_id, status in marks:
+        label = esc(f"{html.unescape(text)} – start {x}, {STATUS_LABELS_SV.get(status, status).lower()}")
+        if may_see_page(ctx.viewer, "forbattringsarbete"):
+            st.page_link(
+                "pages/forbattringsarbete.py", label=label, icon=":material/autorenew:",
+                query_params={"cykel": str(cycle_id)},
+            )  # fmt: skip
+        else:
+            st.markdown(f"- {label}")

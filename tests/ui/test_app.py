@@ -48,7 +48,9 @@ def test_loaded_rows_per_table_and_municipality(app_env):
     at = AppTest.from_file(str(APP), default_timeout=30).run()
     at.switch_page("pages/datastatus.py").run()
     assert not at.exception
-    per_table, per_muni = at.dataframe[0].value, at.dataframe[1].value
+    fresh, per_table, per_muni = at.dataframe[0].value, at.dataframe[1].value, at.dataframe[2].value
+    # "data t.o.m." per source and municipality: the latest admission of each
+    assert fresh.to_dict("records") == [{"Källa": "slutenvårdstillfällen", "Borås": "2025-01-01", "Mark": "2025-03-01"}]
     assert per_table.to_dict("records") == [
         {"Tabell": "slutenvårdstillfällen", "Rader": 2, "Från": "2025-01-01", "Till": "2025-03-01"}
     ]

@@ -137,6 +137,23 @@ def test_phase_labels_and_pdsa_annotations(oj_table: pd.DataFrame) -> None:
     assert len(boundary) == 1 and pd.Timestamp(boundary[0].x0) == pd.Timestamp("2023-06-16")
 
 
+def test_pdsa_marks_are_named_lines_with_labels_stepped_apart(oj_table: pd.DataFrame) -> None:
+    """Each cycle: a dashed line and a boxed label named after the cycle; neighbours' labels step down."""
+    marks = [
+        {"x": "2023-05-01", "text": "PDSA 1: A", "cycle_id": 7},
+        {"x": "2023-05-01", "text": "PDSA 2: B", "cycle_id": 8},
+        {"x": "2023-08-01", "text": "PDSA 3: C"},
+    ]
+    fig = build_spc_figure(oj_table, title="t", unit="%", annotations=marks)
+    labels = {a.text: a for a in fig.layout.annotations if a.text.startswith("PDSA")}
+    assert [labels[t].y for t in ("PDSA 1: A", "PDSA 2: B", "PDSA 3: C")] == pytest.approx([0.92, 0.84, 0.76])
+    assert labels["PDSA 1: A"].name == "pdsa-7" and labels["PDSA 2: B"].name == "pdsa-8"
+    assert labels["PDSA 3: C"].name is None and labels["PDSA 1: A"].borderwidth == 1  # a box, not colour alone
+    lines = {s.name: s for s in fig.layout.shapes if s.line.dash == "dash"}
+    assert set(lines) == {"pdsa-7", "pdsa-8", None}
+    assert pd.Timestamp(lines["pdsa-8"].x0) == pd.Timestamp("2023-05-01") and lines["pdsa-8"].y1 == pytest.approx(0.84)
+
+
 def test_hover_text_is_swedish(oj_table: pd.DataFrame) -> None:
     """Hover text: Swedish period, decimal comma, per cent, numerator/denominator, signal."""
     fig = build_spc_figure(oj_table, title="t", unit="%")
