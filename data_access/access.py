@@ -16,14 +16,18 @@ ledningsgrupp  municipality code       indicators of its municipality; PDSA read
 processledare  municipality code(s)    as ledningsgrupp, plus exports and packs
 vardcentral    care centre(s)          the frequent-attender list of its care centre(s)
 akutmottagning –  (the whole area)     the frequent-attender list of the whole area
-kommun_hsl     municipality code       the target-group worklist of its municipality
+kommun_hsl     municipality code       the target-group worklist of its municipality (no indicator pages)
 admin          –                       users, roles, targets, imports, access log; PDSA read and audit
 ============== ======================= =================================================
 
 Nobody but :data:`SYSTEM` (the CLI and recompute) is entitled to small
 numbers or to the raw person-level tables: the frequent-attender list is a
 permission of its own (``frequent_attender_list``), bounded by care centre
-in the one query that serves it (``data_access.person_queries``).
+in the one query that serves it (``data_access.person_queries``). So is the
+target-group worklist (``worklist``): vardcentral sees the persons whose
+latest primary care contact is at its care centre(s), akutmottagning the
+whole area, kommun_hsl the persons placed in its municipality
+(:meth:`AccessContext.allows_worklist_row`).
 """
 
 from __future__ import annotations
@@ -89,6 +93,9 @@ class AccessContext:
     entitled_small_numbers: bool = False  # may see unsuppressed small numbers
     frequent_attender_list: bool = False  # may read the pseudonymous frequent-attender list ...
     care_centres: frozenset[str] | None = frozenset()  # ... of these care centres (None = every one)
+    worklist: bool = False  # may read the pseudonymous target-group worklist: rows whose latest care centre is
+    # in ``care_centres`` or whose municipality is in ``worklist_municipalities`` (None = the whole area)
+    worklist_municipalities: frozenset[str] | None = frozenset()
     can_export: bool = False  # exports and packs
     can_read_pdsa: bool = False
     can_edit_pdsa: bool = False
@@ -100,6 +107,16 @@ class AccessContext:
     def allows_care_centre(self, name: str) -> bool:
         return self.frequent_attender_list and (self.care_centres is None or name in self.care_centres)
 
+    def allows_worklist_row(self, municipality_code: object, care_centre: object) -> bool:
+        """Whether a worklist row (a person placed in a municipality, latest contact at a care centre) is visible."""
+        if not self.worklist:
+            return False
+        if self.worklist_municipalities is None or self.care_centres is None:
+            return True
+        return (isinstance(municipality_code, str) and municipality_code in self.worklist_municipalities) or (
+            isinstance(care_centre, str) and care_centre in self.care_centres
+        )
+
 
 SYSTEM = AccessContext(
     user="system",
@@ -108,6 +125,8 @@ SYSTEM = AccessContext(
     entitled_small_numbers=True,
     frequent_attender_list=True,
     care_centres=None,
+    worklist=True,
+    worklist_municipalities=None,
     can_export=True,
     can_read_pdsa=True,
     can_edit_pdsa=True,
@@ -130,6 +149,7 @@ def access_for(user: str, grants: Iterable[tuple[str, str | None]]) -> AccessCon
     """
     roles: set[str] = set()
     munis: set[str] = set()
+    worklist_munis: set[str] = set()
     area_wide = False
     centres: set[str] = set()
     all_centres = False
@@ -143,6 +163,8 @@ def access_for(user: str, grants: Iterable[tuple[str, str | None]]) -> AccessCon
             area_wide = True
         if kind == MUNICIPALITY:
             munis.add(scope)
+        if role == KOMMUN_HSL:
+            worklist_munis.add(scope)
         if role == VARDCENTRAL:
             centres.add(scope)
         if role == AKUTMOTTAGNING:
@@ -156,6 +178,8 @@ def access_for(user: str, grants: Iterable[tuple[str, str | None]]) -> AccessCon
         entitled_small_numbers=False,
         frequent_attender_list=listing,
         care_centres=None if all_centres else frozenset(centres),
+        worklist=bool(roles & {VARDCENTRAL, AKUTMOTTAGNING, KOMMUN_HSL}),
+        worklist_municipalities=None if all_centres else frozenset(worklist_munis),
         can_export=PROCESSLEDARE in roles,
         can_read_pdsa=bool(roles & {LEDNINGSGRUPP, PROCESSLEDARE, ADMIN}),  # admin: the audit trail
         can_edit_pdsa=bool(roles & {LEDNINGSGRUPP, PROCESSLEDARE}),
@@ -168,6 +192,8 @@ def access_for(user: str, grants: Iterable[tuple[str, str | None]]) -> AccessCon
 PERMISSIONS: dict[str, Callable[[AccessContext], bool]] = {
     "admin": lambda a: a.is_admin,
     "frequent_attender_list": lambda a: a.frequent_attender_list,
+    # The pseudonymous target-group worklist, rows bounded by allows_worklist_row.
+    "worklist": lambda a: a.worklist,
     # Per-care-centre trend counts (aggregated, suppressed): any logged-in role, never the public.
     "care_centre_trends": lambda a: bool(a.roles & set(ROLES)),
     "export": lambda a: a.can_export,

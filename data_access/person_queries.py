@@ -17,12 +17,12 @@ import weakref
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select, text
 
 from data_access.access import AccessContext, check_viewer, require
 from data_access.contract import TABLES, coerce_frame
 from data_access.db import get_engine
-from data_access.models import EdVisit, ImportLog, PrimaryCareContact
+from data_access.models import EdVisit, HospitalStay, ImportLog, PrimaryCareContact, ShortTermStay
 from data_access.settings import get_settings
 from data_access.users import log_access
 
@@ -221,3 +221,263 @@ def frequent_attender_trends(
     out = table.loc[keep].reset_index(drop=True)
     out["numerator"] = out["numerator"].astype("float64")
     return out
+
+
+# --- the Målgrupper worklist (arbetslista) --------------------------------------
+
+WHAT_WORKLIST = "arbetslista"
+# Per engine (one per store): (latest import, day) → (list on day, list a month before), whole area.
+_WORKLISTS: weakref.WeakKeyDictionary[Engine, dict[tuple, tuple[pd.DataFrame, pd.DataFrame]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _as_datetime(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
+
+
+def _window_rows(conn, stmt) -> pd.DataFrame:
+    rows = conn.execute(stmt).all()
+    return pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(stmt.selected_columns.keys()))
+
+
+def _candidate_ids(conn, present: set[str], days: Iterable[dt.date]) -> set[str]:
+    """Persons who may be in a cohort on any of ``days`` (a superset of ``metrics.worklist``'s own candidates).
+
+    The windows of ``metrics.worklist._candidates`` with the row conditions of the cohorts
+    (``metrics.cohorts.*_events``), which do not depend on the person: ≥ 3 contacts in d−29…d; ≥ 4 ED
+    visits at the akutmottagning in d−364…d; in d−29…d an ED visit at the akutmottagning not admitted, or
+    by MALT or ambulance; in d−29…d−14 a discharge home with a complete care plan, or the end of a
+    short-term stay with discharge home. Age and enrolment are left to ``metrics`` (they depend on all of
+    the person's rows). One light query per table covers every day; the counting is done here.
+    """
+    from metrics import cohorts as co
+    from metrics.worklist import WINDOW_DAYS
+
+    days = sorted(set(days))
+    first, last = days[0], days[-1]
+    end = _as_datetime(last + dt.timedelta(days=1))
+    pcc, ed, stays, sts = PrimaryCareContact, EdVisit, HospitalStay, ShortTermStay
+    found: set[str] = set()
+
+    def between(frame: pd.DataFrame, column: str, lo: dt.date, hi: dt.date) -> pd.Series:
+        t = pd.to_datetime(frame[column])
+        return (t >= pd.Timestamp(lo)) & (t < pd.Timestamp(hi + dt.timedelta(days=1)))
+
+    def at_least(frame: pd.DataFrame, mask: pd.Series, n: int) -> set[str]:
+        counts = frame.loc[mask, "person_id"].value_counts()
+        return set(counts.index[counts >= n].astype(str))
+
+    if "primary_care_contacts" in present:
+        lo = first - dt.timedelta(days=co.PCC_WINDOW - 1)
+        f = _window_rows(conn, select(pcc.person_id, pcc.contact_time).where(
+            pcc.contact_time >= _as_datetime(lo), pcc.contact_time < end))
+        for d in days:
+            found |= at_least(f, between(f, "contact_time", d - dt.timedelta(days=co.PCC_WINDOW - 1), d), co.PCC_MIN)
+    if "ed_visits" in present:
+        lo = first - dt.timedelta(days=max(co.ED_WINDOW, WINDOW_DAYS) - 1)
+        f = _window_rows(conn, select(ed.person_id, ed.arrival_time, ed.unit, ed.arrival_mode, ed.admitted).where(
+            ed.arrival_time >= _as_datetime(lo), ed.arrival_time < end))
+        akut = (f["unit"] == co.ED_UNIT).fillna(False)
+        not_admitted = f["admitted"].map(lambda v: v is not None and v == v and not bool(v))
+        acute = (akut & not_admitted) | (f["unit"] == co.MALT_UNIT).fillna(False)
+        acute |= (f["arrival_mode"] == co.AMBULANCE).fillna(False)
+        for d in days:
+            found |= at_least(f, akut & between(f, "arrival_time", d - dt.timedelta(days=co.ED_WINDOW - 1), d),
+                              co.ED_MIN)
+            found |= at_least(f, acute & between(f, "arrival_time", d - dt.timedelta(days=WINDOW_DAYS - 1), d), 1)
+    for table, model, column in (("hospital_stays", stays, stays.discharge_time),
+                                 ("short_term_stays", sts, sts.end_date)):
+        if table not in present:
+            continue
+        lo = first - dt.timedelta(days=WINDOW_DAYS - 1)
+        hi = last - dt.timedelta(days=co.FOLLOW_DAYS)
+        if table == "hospital_stays":  # discharged home with a complete care plan (SAMSA)
+            where = (column >= _as_datetime(lo), column < _as_datetime(hi + dt.timedelta(days=1)),
+                     stays.discharge_to == co.HOME, stays.care_plan_complete.is_(True))
+        else:  # short-term stay ended with discharge home
+            where = (column >= lo, column <= hi, sts.discharge_to == co.HOME)
+        f = _window_rows(conn, select(model.person_id, column).where(*where))
+        for d in days:
+            found |= at_least(f, between(f, column.key, d - dt.timedelta(days=WINDOW_DAYS - 1),
+                                         d - dt.timedelta(days=co.FOLLOW_DAYS)), 1)
+    return found
+
+
+def _worklist_frames(engine: Engine, days: Iterable[dt.date]) -> dict[str, pd.DataFrame]:
+    """Every row of the persons who may be listed on any of ``days``, from the person-level tables.
+
+    A table without any rows in the store is left out ("not delivered"), as in
+    ``queries.load_frames``; a delivered table keeps only the candidates' rows.
+    """
+    from data_access.models import CONTRACT_MODELS
+    from metrics._persons import PERSON_TABLES
+
+    with engine.connect() as conn:
+        present = {
+            t for t in PERSON_TABLES
+            if conn.execute(select(func.count()).select_from(CONTRACT_MODELS[t])).scalar_one() > 0
+        }
+        wanted = sorted(_candidate_ids(conn, present, days))
+        frames: dict[str, pd.DataFrame] = {}
+        for table in sorted(present):
+            # Plain SQL text: the driver's values as they are (SQLite: timestamps as text), parsed column by
+            # column in coerce_frame — far faster than SQLAlchemy's per-value result processing.
+            names = TABLES[table].column_names
+            stmt = text(
+                f"SELECT {', '.join(names)} FROM {CONTRACT_MODELS[table].__tablename__} WHERE person_id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True))
+            rows: list = []
+            for i in range(0, len(wanted), _ID_CHUNK):
+                rows.extend(tuple(r) for r in conn.execute(stmt, {"ids": wanted[i:i + _ID_CHUNK]}))
+            frames[table] = coerce_frame(pd.DataFrame.from_records(rows, columns=names), table)
+    return frames
+
+
+_ID_CHUNK = 5000  # person ids per IN list (well below SQLite's limit on bound parameters)
+
+
+def _area_worklists(engine: Engine, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole area's worklist on ``day`` and a month before (cached until the next import). Never leaves
+    this module unfiltered."""
+    from metrics.worklist import month_before, worklist
+
+    with engine.connect() as conn:
+        stamp = conn.execute(select(func.max(ImportLog.id))).scalar_one()
+    cache = _WORKLISTS.setdefault(engine, {})
+    key = (stamp, day)
+    if key not in cache:
+        before = month_before(day)
+        frames = _worklist_frames(engine, (day, before))
+        if len(cache) >= 4:
+            cache.clear()
+        cache[key] = (worklist(frames, day=day), worklist(frames, day=before))
+    return cache[key]
+
+
+def _visible(rows: pd.DataFrame, access: AccessContext) -> pd.DataFrame:
+    """The rows the viewer may see (``AccessContext.allows_worklist_row``), vectorised."""
+    if access.worklist_municipalities is None or access.care_centres is None:
+        return rows.reset_index(drop=True)
+    keep = rows["municipality_code"].isin(sorted(access.worklist_municipalities)) | rows["care_centre"].isin(
+        sorted(access.care_centres)
+    )
+    return rows.loc[keep.to_numpy(dtype=bool, na_value=False)].reset_index(drop=True)
+
+
+def _narrow(rows: pd.DataFrame, municipalities, care_centres, cohorts) -> pd.DataFrame:
+    from metrics.cohorts import COHORT_IDS
+    from metrics.worklist import in_cohort
+
+    keep = pd.Series(True, index=rows.index)
+    if municipalities is not None:
+        keep &= rows["municipality_code"].isin([str(m) for m in municipalities])
+    if care_centres is not None:
+        keep &= rows["care_centre"].isin([str(c) for c in care_centres])
+    if cohorts is not None:
+        known = [c for c in cohorts if c in COHORT_IDS]  # an unknown cohort id selects nobody
+        any_of = pd.Series(False, index=rows.index)
+        for c in known:
+            any_of |= in_cohort(rows, c)
+        keep &= any_of
+    return rows.loc[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def _worklist_detail(day: dt.date, municipalities, care_centres, cohorts) -> str:
+    parts = [f"dag {day.isoformat()}"]
+    for label, values in (("kommun", municipalities), ("vårdcentral", care_centres), ("målgrupp", cohorts)):
+        if values is not None:
+            parts.append(f"{label}: " + (", ".join(sorted(map(str, values))) or "ingen"))
+    return "; ".join(parts)[:1000]
+
+
+def worklist_for(
+    *,
+    access: AccessContext,
+    day: dt.date,
+    municipalities: Iterable[str] | None = None,
+    care_centres: Iterable[str] | None = None,
+    cohorts: Iterable[str] | None = None,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
+    """The viewer's pseudonymous worklist on ``day``, with the change against the month before (logged as a view).
+
+    Columns: :data:`metrics.worklist.WORKLIST_COLUMNS` and ``change``
+    (``"ny sedan förra månaden"`` / ``"kvar"`` / ``"lämnat listan"``). The
+    change compares the viewer's own lists: a person whose latest contact
+    moved from another care centre to the viewer's is new to the viewer.
+    Persons who left carry their values of the month before (and are in the
+    viewer's scope by those). ``municipalities``, ``care_centres`` and
+    ``cohorts`` only narrow: anything outside the viewer's scope selects
+    nothing. Every call writes one access-log row (who, when, day and
+    filters, how many rows; never which persons).
+    """
+    from metrics.worklist import worklist_changes
+
+    require(access, "worklist")
+    engine = engine or get_engine()
+    municipalities = None if municipalities is None else list(municipalities)
+    care_centres = None if care_centres is None else list(care_centres)
+    cohorts = None if cohorts is None else list(cohorts)
+    current, previous = _area_worklists(engine, day)
+    rows = worklist_changes(_visible(current, access), _visible(previous, access))
+    rows = _narrow(rows, municipalities, care_centres, cohorts)
+    log_access(engine, access=access, action=ACTION_VIEW, what=WHAT_WORKLIST, rows=len(rows),
+               detail=_worklist_detail(day, municipalities, care_centres, cohorts))
+    return rows
+
+
+def worklist_filter_options(*, access: AccessContext, day: dt.date, engine: Engine | None = None) -> dict[str, list[str]]:
+    """The municipalities and care centres on the viewer's worklist of ``day`` or the month before (no persons)."""
+    require(access, "worklist")
+    current, previous = _area_worklists(engine or get_engine(), day)
+    both = pd.concat([_visible(current, access), _visible(previous, access)], ignore_index=True)
+    return {
+        "municipalities": sorted(both["municipality_code"].dropna().astype(str).unique()),
+        "care_centres": sorted(both["care_centre"].dropna().astype(str).unique()),
+    }
+
+
+def record_worklist_export(
+    *,
+    access: AccessContext,
+    day: dt.date,
+    rows: int,
+    municipalities: Iterable[str] | None = None,
+    care_centres: Iterable[str] | None = None,
+    cohorts: Iterable[str] | None = None,
+    file_format: str = "csv",
+    engine: Engine | None = None,
+) -> None:
+    """Write an export of the worklist (CSV or xlsx) to the access log."""
+    require(access, "worklist")
+    detail = _worklist_detail(day, None if municipalities is None else list(municipalities),
+                              None if care_centres is None else list(care_centres),
+                              None if cohorts is None else list(cohorts))
+    log_access(engine or get_engine(), access=access, action=ACTION_EXPORT, what=WHAT_WORKLIST, rows=rows,
+               detail=f"{detail}; {file_format}"[:1000])
+
+
+_LATEST_DAY: weakref.WeakKeyDictionary[Engine, tuple[object, dt.date | None]] = weakref.WeakKeyDictionary()
+
+
+def worklist_latest_day(*, access: AccessContext, engine: Engine | None = None) -> dt.date | None:
+    """The last day with a primary care contact or ED visit (the default day of the worklist).
+
+    Kept per engine until the next import (two full scans at scale 10 took a quarter of a second per run).
+    """
+    require(access, "worklist")
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        stamp = conn.execute(select(func.max(ImportLog.id))).scalar_one()
+        cached = _LATEST_DAY.get(engine)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        last = [
+            conn.execute(select(func.max(PrimaryCareContact.contact_time))).scalar_one(),
+            conn.execute(select(func.max(EdVisit.arrival_time))).scalar_one(),
+        ]
+    last = [pd.Timestamp(t) for t in last if t is not None]
+    day = max(last).date() if last else None
+    _LATEST_DAY[engine] = (stamp, day)
+    return day

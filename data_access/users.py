@@ -50,6 +50,7 @@ from data_access.access import (
     ADMIN,
     AKUTMOTTAGNING,
     CARE_CENTRE,
+    KOMMUN_HSL,
     LEDNINGSGRUPP,
     MUNICIPALITY,
     POLITIKER,
@@ -669,6 +670,7 @@ DEMO_USERS: tuple[tuple[str, str, tuple[Grant, ...]], ...] = (
     ("processledare", "Demo: processledare Borås och Mark", ((PROCESSLEDARE, "1490"), (PROCESSLEDARE, "1463"))),
     ("vc_demo", "Demo: Vårdcentralen Sandared", ((VARDCENTRAL, DEMO_CARE_CENTRE),)),
     ("akuten", "Demo: akutmottagningen", ((AKUTMOTTAGNING, None),)),
+    ("kommun_boras", "Demo: kommunal hälso- och sjukvård Borås", ((KOMMUN_HSL, "1490"),)),
     ("admin", "Demo: administratör", ((ADMIN, None),)),
 )
 """The documented demo users (password ``demo``), created only in demo mode; they cannot log in outside it."""

@@ -1,9 +1,20 @@
-"""Målgrupper: The target-group cohorts (issue 12). Placeholder until the page is built."""
+"""Målgrupper: the workshop's six target-group cohorts over time, aggregated and suppressed (issue 12)."""
 
 import streamlit as st
 
 from ui.auth import guard
+from ui.cohort_views import cohort_page
+from ui.context import page_context
 
-viewer = guard("malgrupper")
+guard("malgrupper")
 st.title("Målgrupper")
-st.info("Sidan är under uppbyggnad.")
+st.caption(
+    "Grupper av äldre (75 år och äldre) som workshoparna i Södra Älvsborg vill hitta tidigt: mångsökare utan "
+    "kommunal primärvård, de som skickas hem från akuten, från sjukhus eller från korttidsplats utan "
+    "inskrivning, och de som fått besök av MALT eller ambulans. Siffrorna är antal personer per 1 000 "
+    "invånare 75+ (inte omräknat till år), sammanräknade och med små tal dolda; körningsdiagrammet visar om "
+    "en förändring är verklig eller slumpmässig variation."
+)
+ctx = page_context("malgrupper")
+if ctx is not None:
+    cohort_page(ctx)

@@ -46,11 +46,11 @@ EXPECTED_PERMISSIONS = {
     "politiker": {"care_centre_trends"},
     "ledningsgrupp": {"care_centre_trends", "read_pdsa", "edit_pdsa"},
     "processledare": {"care_centre_trends", "read_pdsa", "edit_pdsa", "export"},
-    "vardcentral": {"care_centre_trends", "frequent_attender_list"},
-    "akutmottagning": {"care_centre_trends", "frequent_attender_list"},
-    "kommun_hsl": {"care_centre_trends"},
+    "vardcentral": {"care_centre_trends", "frequent_attender_list", "worklist"},
+    "akutmottagning": {"care_centre_trends", "frequent_attender_list", "worklist"},
+    "kommun_hsl": {"care_centre_trends", "worklist"},
     "admin": {"care_centre_trends", "admin", "read_pdsa"},
-    "ledning_och_vc": {"care_centre_trends", "read_pdsa", "edit_pdsa", "frequent_attender_list"},
+    "ledning_och_vc": {"care_centre_trends", "read_pdsa", "edit_pdsa", "frequent_attender_list", "worklist"},
 }
 
 
@@ -86,6 +86,15 @@ def test_scopes_of_each_role():
     assert akut.municipalities is None and akut.care_centres is None
     both = role_viewer("ledning_och_vc")
     assert both.municipalities == {"1463"} and both.care_centres == {"Närhälsan Kinna"}
+    # the worklist: vardcentral by care centre, kommun_hsl by municipality, akutmottagning the whole area
+    assert vc.worklist and vc.worklist_municipalities == frozenset()
+    assert akut.worklist and akut.worklist_municipalities is None
+    hsl = role_viewer("kommun_hsl")
+    assert hsl.worklist and hsl.worklist_municipalities == {"1490"} and hsl.care_centres == frozenset()
+    assert not hsl.frequent_attender_list and hsl.municipalities == {"1490"}
+    assert both.worklist and both.worklist_municipalities == frozenset()  # ledningsgrupp 1463 adds no rows
+    for name in ("politiker", "ledningsgrupp", "processledare", "admin"):
+        assert not role_viewer(name).worklist
     # nobody but SYSTEM reads raw person-level tables or unsuppressed small numbers
     for name in EXPECTED_PERMISSIONS:
         v = viewer(name)
@@ -128,6 +137,34 @@ def test_every_role_has_a_page_and_rules_name_known_roles():
     for role in ROLES:
         assert len(pages_for(access_for("x", [(role, "1490" if role in ("ledningsgrupp", "processledare", "kommun_hsl") else
                                                   SANDARED if role == "vardcentral" else None)]))) > 1
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "visible"),
+    [
+        ("vardcentral", ("1490", SANDARED), True),
+        ("vardcentral", ("1490", "Närhälsan Norrby"), False),  # Borås resident, another care centre
+        ("vardcentral", ("1490", None), False),  # no primary care contact at all
+        ("kommun_hsl", ("1490", "Närhälsan Norrby"), True),
+        ("kommun_hsl", ("1490", None), True),
+        ("kommun_hsl", ("1463", SANDARED), False),  # Mark resident seen at a Borås care centre
+        ("kommun_hsl", (None, None), False),
+        ("akutmottagning", ("1463", None), True),
+        ("ledning_och_vc", ("1463", "Vårdcentralen Kinna"), False),  # ledningsgrupp 1463 lists nobody
+        ("ledning_och_vc", ("1490", "Närhälsan Kinna"), True),
+        ("ledningsgrupp", ("1490", SANDARED), False),
+        ("politiker", ("1490", SANDARED), False),
+        ("admin", ("1490", SANDARED), False),
+    ],
+)
+def test_worklist_rows_per_role(name, row, visible):
+    assert role_viewer(name).allows_worklist_row(*row) is visible
+
+
+def test_system_and_public_worklist():
+    assert SYSTEM.allows_worklist_row("9999", None)
+    assert not PUBLIC_VIEWER.allows_worklist_row("1490", SANDARED)
+    assert not NOBODY.allows_worklist_row("1490", SANDARED)
 
 
 def test_access_context_is_hashable_and_equal_by_value():

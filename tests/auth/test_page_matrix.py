@@ -112,6 +112,15 @@ def test_every_page_guards_itself(env, page, request):
             assert len(listing) > 0
             if v.care_centres is not None:
                 assert set(listing["Vårdcentral"]) <= v.care_centres
+        elif page == "arbetslista":
+            # the worklist names the persons' municipalities and care centres: every row is in the scope
+            listing = at.dataframe[0].value
+            assert len(listing) > 0
+            if v.worklist_municipalities is not None:
+                own = {NAMES[c] for c in v.worklist_municipalities}
+                centres = v.care_centres or frozenset()
+                rows = zip(listing["Kommun"], listing["Vårdcentral (senaste kontakt)"], strict=True)
+                assert all(m in own or c in centres for m, c in rows)
         else:
             for word in forbidden_names(name):
                 assert not re.search(rf"\b{re.escape(word)}\b", text), (name, page, word)

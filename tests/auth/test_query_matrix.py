@@ -216,7 +216,9 @@ COVERED = {
     "quality": {"completeness", "months_without_rows"},
     "reference": {"load_reference_values"},
     "person_queries": {"frequent_attender_list", "record_export", "list_care_centres", "latest_event_day",
-                       "frequent_attender_trends", "care_centre_names"},
+                       "frequent_attender_trends", "care_centre_names",
+                       # the worklist: every role, scope and tampered filter in tests/data_access/test_worklist_query.py
+                       "worklist_for", "worklist_filter_options", "record_worklist_export", "worklist_latest_day"},
     # users: every admin function is refused to non-admins in tests/auth/test_users.py
     "users": {"create_user", "set_grants", "set_active", "set_password", "revoke_user_sessions", "lift_lockout",
               "list_users",

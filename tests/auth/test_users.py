@@ -247,7 +247,7 @@ def test_password_reset_deactivation_and_admin_revoke_end_sessions(store):
 
 
 def test_demo_sessions_only_in_demo_mode(store):
-    assert users.seed_demo_users(store, rounds=4) == 6
+    assert users.seed_demo_users(store, rounds=4) == len(users.DEMO_USERS) == 7
     assert users.seed_demo_users(store, rounds=4) == 0  # idempotent
     s = users.start_session(store, username="vc_demo", expires_at=T0 + dt.timedelta(hours=1), now=T0)
     assert check(store, s, T0, allow_demo=True).viewer.care_centres == {users.DEMO_CARE_CENTRE}
