@@ -133,6 +133,10 @@ class Indicator:
     # readmissions, 90 for SIP follow-up, 3 for the 72 h call): the period is
     # `ofullstandig_period` while period_end + lookahead_days > end date.
     lookahead_days: int = 0
+    # Days before a day that the definition looks back (the 365-day ED window of frequent attenders, a SIP
+    # valid for 365 days). Periods that start less than this after the data's first day are left-censored:
+    # shown, but left out of the SPC limits and signals (docs/methods.md, "Left-censoring").
+    lookback_days: int = 0
     # Population age bands behind the denominator of a rate.
     population_bands: tuple[str, ...] = ()
 
@@ -215,6 +219,7 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator(
         id="sip_coverage_home_care",
+        lookback_days=364,
         name_sv="Andel inskrivna i hälso- och sjukvård i hemmet med giltig SIP",
         definition_sv=(
             "Av personerna som är inskrivna i hälso- och sjukvård i hemmet på referensdagen d, andelen som "
@@ -259,6 +264,7 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator(
         id="cfs56_with_sip",
+        lookback_days=364,
         name_sv="Andel sköra äldre (CFS 5–6) med giltig SIP",
         definition_sv=(
             "Av personerna vars senaste CFS-skattning inom 365 dagar fram till referensdagen d har värdet 5 "
@@ -439,6 +445,7 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator(
         id="frequent_attenders",
+        lookback_days=364,
         name_sv="Antal mångsökare",
         definition_sv=(
             "Personer som på referensdagen d har minst 3 vårdcentralskontakter (alla kontakttyper) inom "
@@ -462,6 +469,7 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator(
         id="mal_mangsokare_ej_inskrivna",
+        lookback_days=364,
         name_sv="Mångsökare 75+ utan inskrivning i kommunal primärvård",
         definition_sv=(
             "Personer som på referensdagen d är mångsökare (minst 3 vårdcentralskontakter, alla kontakttyper, "
@@ -615,6 +623,7 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator(
         id="mal_fangade_60d",
+        lookback_days=364,
         name_sv="Andel nya mångsökare 75+ som nåtts inom 60 dagar",
         definition_sv=(
             "Nämnare: personer som går in i målgruppen Mångsökare 75+ utan inskrivning en dag x i perioden, "

@@ -9,6 +9,8 @@ that no page holds these rules.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -83,6 +85,23 @@ def spc_inputs(rows: pd.DataFrame, indicator, chart: str) -> dict:
     return {"values": vals, "denominators": None, "scale": 1.0}
 
 
+WARM_UP_REASON = "inkörning: historiken bakåt är ofullständig i början av data"
+
+
+def _warm_up(rows: pd.DataFrame, indicator, data_start, *, usable: np.ndarray) -> dict[int, str]:
+    """Positions of the left-censored periods (see :func:`indicator_spc`); none if fewer than two usable
+    points would remain."""
+    days = getattr(indicator, "lookback_days", 0)
+    if not days or rows.empty:
+        return {}
+    starts = pd.to_datetime(rows["period_start"])
+    first = pd.Timestamp(data_start) if data_start is not None else starts.min()
+    warm = (starts < first + pd.Timedelta(days=days)).to_numpy()
+    if int((usable & ~warm).sum()) < 2:
+        return {}
+    return {int(i): WARM_UP_REASON for i in np.flatnonzero(warm)}
+
+
 def indicator_spc(
     rows: pd.DataFrame,
     indicator,
@@ -91,6 +110,7 @@ def indicator_spc(
     target: float | None = None,
     phase_dates: Sequence[pd.Timestamp] = (),
     rules: str = "anhoej",
+    data_start: pd.Timestamp | dt.date | str | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """SPC table and summary for one series (one indicator, municipality and sex).
 
@@ -99,6 +119,12 @@ def indicator_spc(
     unit (proportions 0–1 on P/P′ charts, which ``ui.spc_chart`` draws in
     per cent; rates per 1 000 inhabitants and year on U′ charts, per 1 000
     inhabitants for ``rate_point``).
+
+    ``data_start`` is the first day of the data (default: the first period of
+    ``rows``). For an indicator with ``lookback_days``, the periods that start
+    less than that many days after it are left-censored (their look-back
+    reaches before the data): they stay in the table, marked excluded with
+    :data:`WARM_UP_REASON`, and take no part in limits and signals.
     """
     rows = rows.sort_values("period_start").reset_index(drop=True)
     dates = pd.to_datetime(rows["period_start"])
@@ -109,8 +135,10 @@ def indicator_spc(
     scale = inputs["scale"]
     phases = sorted({int(np.searchsorted(dates.to_numpy(), np.datetime64(d))) for d in phase_dates} - {0})
     phases = [p for p in phases if 0 < p < len(rows)]
+    exclude = _warm_up(rows, indicator, data_start, usable=np.isfinite(inputs["values"]))
     kwargs = dict(
         chart=chart,
+        exclude=exclude or None,
         denominators=inputs["denominators"],
         improvement=improvement_from_direction(indicator.direction),
         target=None if target is None or pd.isna(target) else target / scale,

@@ -122,9 +122,11 @@ def page_context(page: str) -> PageContext | None:
 def _tiles(url: str, stamp: str, viewer: AccessContext, filters: Filters, code: str, ids: tuple[str, ...]):
     from metrics.overview import overview_tiles
 
-    rows = in_range(results(filters.grain), filters)
+    everything = results(filters.grain)
+    rows = in_range(everything, filters)
+    start = everything["period_start"].min() if len(everything) else None
     return overview_tiles(rows, targets(), municipality=code, sex=filters.sex, indicator_ids=ids,
-                          baseline=results("year"))
+                          baseline=results("year"), data_start=start)
 
 
 def cached_tiles(ctx: PageContext, code: str) -> pd.DataFrame:

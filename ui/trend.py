@@ -79,6 +79,7 @@ def _chart(
     target: float | None,
     phases: tuple[str, ...] = (),
     marks: tuple[Mark, ...] = (),
+    data_start: str | None = None,
 ):
     """SPC figure, table alternative and sentence for one series (cached: a series is small to hash).
 
@@ -86,7 +87,7 @@ def _chart(
     """
     ind = INDICATORS[ind_id]
     table, summary = indicator_spc(
-        series, ind, chart=chart, target=target, phase_dates=[pd.Timestamp(d) for d in phases]
+        series, ind, chart=chart, target=target, phase_dates=[pd.Timestamp(d) for d in phases], data_start=data_start
     )
     annotations = [{"x": dt.date.fromisoformat(x), "text": text, "hover": hover, "cycle_id": cid}
                    for x, text, hover, cid, _status in marks]  # fmt: skip
@@ -96,6 +97,13 @@ def _chart(
     spec = fig.to_plotly_json()
     spec["layout"].pop("template", None)
     return spec, spc_table_alternative(table), describe_sv(table, summary)
+
+
+def data_start(ctx: PageContext) -> str | None:
+    """The first day of the data (not of the chosen date range): where look-back windows begin to fill."""
+    if ctx.results.empty:
+        return None
+    return pd.Timestamp(ctx.results["period_start"].min()).date().isoformat()
 
 
 def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None) -> None:
@@ -117,7 +125,7 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
         format_func=lambda c: CHART_NAMES[c] + (" (standard)" if c == default else ""),
     )
     phases, marks = chart_marks(ctx, ind_id, code, series)
-    fig, alt, sentence = _chart(series, ind_id, chart, target, phases, marks)
+    fig, alt, sentence = _chart(series, ind_id, chart, target, phases, marks, data_start(ctx))
     st.plotly_chart(fig, config=plotly_config(), key=f"spc-{code}-{ind_id}", width="stretch")
     st.markdown(f"**{sentence}**")
     if marks:

@@ -9,7 +9,7 @@ import pytest
 from metrics.compare import comparison_rows, funnel_data
 from metrics.overview import overview_tiles
 from metrics.registry import INDICATORS
-from metrics.series import default_chart_for, describe_sv, indicator_spc, period_label_sv, spc_inputs
+from metrics.series import WARM_UP_REASON, default_chart_for, describe_sv, indicator_spc, period_label_sv, spc_inputs
 from metrics.targets import TARGET_COLUMNS
 
 
@@ -169,3 +169,39 @@ def test_rate_point_comparison_uses_inhabitants_per_1000_on_the_funnel():
     assert out.loc["1463", "funnel"] == "över 99,8 %-gränsen"
     limits, centre, scale = funnel_data(out.reset_index(), ind)
     assert centre == pytest.approx(40 / 12) and scale == 1.0 and len(limits) > 0
+
+
+def test_left_censored_first_year_is_shown_but_takes_no_part_in_the_signals():
+    """Frequent attenders fill a 365-day window: counts rise through the data's first year only because the
+    history is short. Those 12 months stay in the table, excluded with a reason; the stable rest is no change."""
+    rising = [2.0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12]
+    stable = [12.0, 13, 11, 12, 12.5, 11.5, 12, 13, 11, 12, 12.5, 11.5]
+    rows = tidy("mal_mangsokare_ej_inskrivna", rising + stable, numerators=[v * 10 for v in rising + stable],
+                denominators=[10_000] * 24, start="2023-11")
+    ind = INDICATORS["mal_mangsokare_ej_inskrivna"]
+    assert ind.lookback_days == 364
+    table, summary = indicator_spc(rows, ind, chart="run")
+    # periods starting before 2023-11-01 + 364 days = 2024-10-30: Nov 2023 … Oct 2024 (12 months)
+    assert table["excluded"].tolist() == [True] * 12 + [False] * 12
+    assert set(table.loc[table["excluded"], "exclude_reason"]) == {WARM_UP_REASON}
+    assert summary["n_useful"] == 8 and summary["variation"] == "common_cause"  # 4 of the 12 on the median (12)
+    assert describe_sv(table, summary).startswith("Ingen säker förändring")
+    # without the rule the warm-up would read as a change
+    plain, plain_summary = indicator_spc(rows, INDICATORS["mal_akut_ej_inlagd"], chart="run")
+    assert not plain["excluded"].any() and plain_summary["variation"] != "common_cause"
+
+
+def test_a_later_date_range_keeps_the_data_start_and_an_indicator_without_look_back_excludes_nothing():
+    stable = [12.0, 13, 11, 12, 12.5, 11.5, 12, 13, 11, 12, 12.5, 11.5]
+    rows = tidy("mal_mangsokare_ej_inskrivna", stable, numerators=[v * 10 for v in stable],
+                denominators=[10_000] * 12, start="2025-01")
+    ind = INDICATORS["mal_mangsokare_ej_inskrivna"]
+    # the chosen range starts in 2025, the data in 2023: nothing of the range is left-censored
+    table, _ = indicator_spc(rows, ind, chart="run", data_start=pd.Timestamp("2023-11-01"))
+    assert not table["excluded"].any()
+    # the data starts in October 2024: January … September 2025 start within 364 days of it
+    table, _ = indicator_spc(rows, ind, chart="run", data_start="2024-10-01")
+    assert table["excluded"].tolist() == [True] * 9 + [False] * 3
+    # from December 2024 only December 2025 would be left: too little for a chart, so nothing is excluded
+    table, _ = indicator_spc(rows, ind, chart="run", data_start="2024-12-01")
+    assert not table["excluded"].any()
