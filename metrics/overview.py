@@ -6,7 +6,7 @@ returns one row per indicator. The page only draws what this returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -38,14 +38,15 @@ def overview_tiles(
     sex: str = "T",
     indicator_ids: Iterable[str] | None = None,
     baseline: pd.DataFrame | None = None,
-    data_start: pd.Timestamp | None = None,
+    data_start: pd.Timestamp | Mapping[str, pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
     """One row per indicator for ``municipality`` (a code or ``ALL``) and ``sex``.
 
     ``results`` is the stored tidy table of one period type (any number of
     municipalities); ``baseline`` the yearly table for relative targets.
     An indicator with no complete value gets status ``saknar_underlag``.
-    ``data_start`` is the data's first day (see :func:`metrics.series.indicator_spc`).
+    ``data_start`` is the data's first day, or one per indicator id (see
+    :func:`metrics.series.indicator_spc`).
     """
     ids = list(indicator_ids) if indicator_ids is not None else list(INDICATORS)
     rows = results[(results["municipality_code"] == municipality) & (results["sex"] == sex)]
@@ -84,7 +85,8 @@ def overview_tiles(
         last = complete.iloc[-1]
         target_value = last.get("target_value")
         table, summary = indicator_spc(series, ind, target=None if pd.isna(target_value) else float(target_value),
-                                       data_start=data_start)
+                                       data_start=data_start.get(ind_id) if isinstance(data_start, Mapping)
+                                       else data_start)
         spark = complete.tail(SPARK_POINTS)
         tile.update(
             status="ok",

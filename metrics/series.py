@@ -10,7 +10,6 @@ that no page holds these rules.
 from __future__ import annotations
 
 import datetime as dt
-
 from collections.abc import Sequence
 
 import numpy as np
@@ -95,7 +94,11 @@ def _warm_up(rows: pd.DataFrame, indicator, data_start, *, usable: np.ndarray) -
     if not days or rows.empty:
         return {}
     starts = pd.to_datetime(rows["period_start"])
-    first = pd.Timestamp(data_start) if data_start is not None else starts.min()
+    if data_start is not None:
+        first = pd.Timestamp(data_start)
+    else:  # the first period with underlag of the series itself
+        has = rows["status"].ne("saknar_underlag").to_numpy() if "status" in rows else np.ones(len(rows), bool)
+        first = starts[has].min() if has.any() else starts.min()
     warm = (starts < first + pd.Timedelta(days=days)).to_numpy()
     if int((usable & ~warm).sum()) < 2:
         return {}
@@ -120,8 +123,8 @@ def indicator_spc(
     per cent; rates per 1 000 inhabitants and year on U′ charts, per 1 000
     inhabitants for ``rate_point``).
 
-    ``data_start`` is the first day of the data (default: the first period of
-    ``rows``). For an indicator with ``lookback_days``, the periods that start
+    ``data_start`` is the first day of the indicator's data (default: the
+    first period of ``rows`` that is not ``saknar_underlag``). For an indicator with ``lookback_days``, the periods that start
     less than that many days after it are left-censored (their look-back
     reaches before the data): they stay in the table, marked excluded with
     :data:`WARM_UP_REASON`, and take no part in limits and signals.

@@ -124,9 +124,10 @@ def _tiles(url: str, stamp: str, viewer: AccessContext, filters: Filters, code: 
 
     everything = results(filters.grain)
     rows = in_range(everything, filters)
-    start = everything["period_start"].min() if len(everything) else None
+    with_underlag = everything[everything["status"] != "saknar_underlag"]
+    starts = with_underlag.groupby("indicator_id", observed=True)["period_start"].min().to_dict()
     return overview_tiles(rows, targets(), municipality=code, sex=filters.sex, indicator_ids=ids,
-                          baseline=results("year"), data_start=start)
+                          baseline=results("year"), data_start=starts)
 
 
 def cached_tiles(ctx: PageContext, code: str) -> pd.DataFrame:

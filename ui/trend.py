@@ -99,11 +99,14 @@ def _chart(
     return spec, spc_table_alternative(table), describe_sv(table, summary)
 
 
-def data_start(ctx: PageContext) -> str | None:
-    """The first day of the data (not of the chosen date range): where look-back windows begin to fill."""
-    if ctx.results.empty:
+def data_start(ctx: PageContext, ind_id: str) -> str | None:
+    """The first period with underlag for the indicator in the whole stored table (not the chosen date
+    range): where its look-back windows begin to fill."""
+    r = ctx.results
+    r = r[(r["indicator_id"] == ind_id) & (r["status"] != "saknar_underlag")]
+    if r.empty:
         return None
-    return pd.Timestamp(ctx.results["period_start"].min()).date().isoformat()
+    return pd.Timestamp(r["period_start"].min()).date().isoformat()
 
 
 def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None) -> None:
@@ -125,7 +128,7 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
         format_func=lambda c: CHART_NAMES[c] + (" (standard)" if c == default else ""),
     )
     phases, marks = chart_marks(ctx, ind_id, code, series)
-    fig, alt, sentence = _chart(series, ind_id, chart, target, phases, marks, data_start(ctx))
+    fig, alt, sentence = _chart(series, ind_id, chart, target, phases, marks, data_start(ctx, ind_id))
     st.plotly_chart(fig, config=plotly_config(), key=f"spc-{code}-{ind_id}", width="stretch")
     st.markdown(f"**{sentence}**")
     if marks:

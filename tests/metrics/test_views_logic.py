@@ -9,7 +9,14 @@ import pytest
 from metrics.compare import comparison_rows, funnel_data
 from metrics.overview import overview_tiles
 from metrics.registry import INDICATORS
-from metrics.series import WARM_UP_REASON, default_chart_for, describe_sv, indicator_spc, period_label_sv, spc_inputs
+from metrics.series import (
+    WARM_UP_REASON,
+    default_chart_for,
+    describe_sv,
+    indicator_spc,
+    period_label_sv,
+    spc_inputs,
+)
 from metrics.targets import TARGET_COLUMNS
 
 
@@ -205,3 +212,15 @@ def test_a_later_date_range_keeps_the_data_start_and_an_indicator_without_look_b
     # from December 2024 only December 2025 would be left: too little for a chart, so nothing is excluded
     table, _ = indicator_spc(rows, ind, chart="run", data_start="2024-12-01")
     assert not table["excluded"].any()
+
+
+def test_the_warm_up_counts_from_the_first_period_with_underlag_not_from_earlier_empty_periods():
+    """Enrolments may start long before the event data: the empty periods before the events don't count."""
+    stable = [12.0, 13, 11, 12, 12.5, 11.5, 12, 13, 11, 12, 12.5, 11.5]
+    rising = [2.0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12]
+    values = [np.nan] * 12 + rising + stable
+    rows = tidy("mal_mangsokare_ej_inskrivna", values, numerators=[v * 10 for v in values],
+                denominators=[10_000] * 36, start="2022-11", status=["saknar_underlag"] * 12 + ["ok"] * 24)
+    table, summary = indicator_spc(rows, INDICATORS["mal_mangsokare_ej_inskrivna"], chart="run")
+    assert table["excluded"].tolist() == [True] * 24 + [False] * 12  # Nov 2022 … Oct 2024
+    assert summary["variation"] == "common_cause"
