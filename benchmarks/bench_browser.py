@@ -9,74 +9,42 @@ heading is visible and the script has stopped running.
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
-from benchmarks.bench_pages import prepare_store
-from benchmarks.common import ROOT
+from benchmarks.common import sample_app
 
 NAMES = {"1490": "Borås", "1463": "Mark", "1491": "Ulricehamn", "1442": "Vårgårda"}
 
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(runs: int = 12) -> list[dict]:
     from playwright.sync_api import expect, sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url, _, _ = prepare_store(Path(tmp))
-        port = _port()
-        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "DEMO": "1"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.headless", "true"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
-                        break
-                except OSError:
-                    time.sleep(0.2)
-            times = []
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(f"{base}/trender?kommun=1490&tema=Sjukhusv%C3%A5rd")
-                page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
-                codes = list(NAMES)
-                for i in range(runs):
-                    target = NAMES[codes[(i + 1) % len(codes)]]
-                    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
-                    # clear the current choice, then pick the next municipality
-                    page.keyboard.press("Escape")
-                    box.click()
-                    page.keyboard.press("Backspace")
-                    page.keyboard.type(target)
-                    t0 = time.perf_counter()
-                    page.keyboard.press("Enter")
-                    page.keyboard.press("Escape")  # Streamlit 1.67 sends a multiselect's value when it closes
-                    expect(page.get_by_role("heading", name=target, exact=True)).to_be_visible(timeout=30_000)
-                    page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=30_000)
-                    times.append(time.perf_counter() - t0)
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with sample_app() as base:
+        times = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/trender?kommun=1490&tema=Sjukhusv%C3%A5rd")
+            page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
+            codes = list(NAMES)
+            for i in range(runs):
+                target = NAMES[codes[(i + 1) % len(codes)]]
+                box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
+                # clear the current choice, then pick the next municipality
+                page.keyboard.press("Escape")
+                box.click()
+                page.keyboard.press("Backspace")
+                page.keyboard.type(target)
+                t0 = time.perf_counter()
+                page.keyboard.press("Enter")
+                page.keyboard.press("Escape")  # Streamlit 1.67 sends a multiselect's value when it closes
+                expect(page.get_by_role("heading", name=target, exact=True)).to_be_visible(timeout=30_000)
+                page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=30_000)
+                times.append(time.perf_counter() - t0)
+            browser.close()
     med = statistics.median(times)
     print(f"browser: median {med * 1000:.0f} ms over {runs}")
     return [{"benchmark": "browser: municipality change → updated Trender page", "scale": 1, "backend": "SQLite",

@@ -17,18 +17,11 @@ Local addresses only; bounded (sessions × rounds clicks), so it ends.
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
-from benchmarks.bench_browser import _port
-from benchmarks.bench_pages import prepare_store
-from benchmarks.common import ROOT
+from benchmarks.common import sample_app
 
 PAGES = [("Trender", "Trender"), ("Jämför kommuner", "Jämför kommuner"), ("Målgrupper", "Målgrupper"),
          ("Om indikatorerna", "Om indikatorerna"), ("Översikt", "Översikt")]
@@ -86,39 +79,20 @@ async def _load(base: str, sessions: int, rounds: int) -> tuple[list[float], lis
 
 def run(session_counts: tuple[int, ...] = (10, 25, 50), rounds: int = 2) -> list[dict]:
     out = []
-    with tempfile.TemporaryDirectory() as tmp:
-        url, _, _ = prepare_store(Path(tmp))
-        port = _port()
-        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "DEMO": "1"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
-                        break
-                except OSError:
-                    time.sleep(0.2)
-            asyncio.run(_load(base, 1, 1))  # warm the caches once, as a running service would be
-            for n in session_counts:
-                times, errors, wall = asyncio.run(_load(base, n, rounds))
-                row = {
-                    "benchmark": f"load: {n} concurrent sessions, page click → page drawn",
-                    "sessions": n, "scale": 1, "backend": "SQLite", "runs": len(times),
-                    "median_s": statistics.median(times) if times else float("nan"),
-                    "p95_s": _percentile(times, 0.95) if times else float("nan"),
-                    "errors": len(errors), "error_kinds": sorted(set(errors))[:5], "wall_s": wall,
-                }
-                print(f"load {n}: p50 {row['median_s'] * 1000:.0f} ms, p95 {row['p95_s'] * 1000:.0f} ms, "
-                      f"{len(errors)} errors, {len(times)} page views in {wall:.0f} s")
-                out.append(row)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    with sample_app() as base:
+        asyncio.run(_load(base, 1, 1))  # warm the caches once, as a running service would be
+        for n in session_counts:
+            times, errors, wall = asyncio.run(_load(base, n, rounds))
+            row = {
+                "benchmark": f"load: {n} concurrent sessions, page click → page drawn",
+                "sessions": n, "scale": 1, "backend": "SQLite", "runs": len(times),
+                "median_s": statistics.median(times) if times else float("nan"),
+                "p95_s": _percentile(times, 0.95) if times else float("nan"),
+                "errors": len(errors), "error_kinds": sorted(set(errors))[:5], "wall_s": wall,
+            }
+            print(f"load {n}: p50 {row['median_s'] * 1000:.0f} ms, p95 {row['p95_s'] * 1000:.0f} ms, "
+                  f"{len(errors)} errors, {len(times)} page views in {wall:.0f} s")
+            out.append(row)
     return out
 
 

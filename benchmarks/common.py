@@ -8,6 +8,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,3 +56,40 @@ def median_time(fn, runs: int) -> tuple[float, list[float]]:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), times
+
+
+@contextmanager
+def sample_app(*, wait_tries: int = 300) -> Iterator[str]:
+    """`streamlit run app.py` in demo mode on a free local port, against a fresh scale-1 store; yields its URL.
+
+    Shared by the browser and load benchmarks.
+    """
+    import socket
+    import tempfile
+    import urllib.request
+
+    from benchmarks.bench_pages import prepare_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url, _, _ = prepare_store(Path(tmp))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "DEMO": "1"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(wait_tries):
+                try:
+                    if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
