@@ -203,6 +203,7 @@ def test_export_of_the_list_is_in_the_access_log(browser, app_server):
     context = browser.new_context(accept_downloads=True)
     page = context.new_page()
     login(page, app_server, "vc_demo")
+    open_page(page, "Mångsökare", "Mångsökare")  # the login's own reruns may still be settling
     with page.expect_download() as info:
         page.get_by_role("button", name="Ladda ner listan (CSV)").click()
     data = open(info.value.path(), "rb").read().decode("utf-8-sig")
