@@ -48,7 +48,8 @@ def test_admin_uploads_a_valid_file_and_a_file_with_errors(page, app_server):
     expect(page.get_by_text("Samma data var redan importerad: ingenting ändrades.")).to_be_visible(timeout=T)
     # the result (0 new, all unchanged) and the history row; tables fill their cells after they appear
     rows = len(SAMPLE_VALUES.read_text(encoding="utf-8").strip().splitlines()) - 1
-    result = page.locator('[data-testid="stDataFrame"]').filter(has_text="Oförändrade").first
+    # "Rader i filen" is a header only the result table has (the history also has "Oförändrade")
+    result = page.locator('[data-testid="stDataFrame"]').filter(has_text="Rader i filen").first
     expect(result.locator("td").filter(has_text="indicator_values.csv").first).to_be_attached(timeout=T)
     cells = result.locator("tbody tr").first.locator("td").all_text_contents()
     assert cells[-3:] == ["0", "0", str(rows)], cells
