@@ -244,10 +244,14 @@ _PP_LCL = [0.94013, 0.940046, 0.940378, 0.940473, 0.940173, 0.940025, 0.940207, 
 
 
 def test_laney_p_prime_nhs_accidents() -> None:
-    """Laney (2002) P′ chart on the Mohammed et al. (2013, BMJ Qual Saf 22:362–368) weekly
-    A&E data (patients seen within 4 h of ~280 000 attendances), reference values published
-    in PowerBI-SPC test/fixtures/golden/pp/basic.qicharts2.json: p̄ = 0.9529, 3-sigma and
-    2-sigma limits per week to 6 decimals; no point outside."""
+    """Laney (2002) P′ chart on the data published by Mohammed et al. (2013, BMJ Qual Saf
+    22:362–368; weekly A&E patients seen within 4 h of ~280 000 attendances, qicharts2's
+    ``nhs_accidents``). The paper shows the chart but prints no limit values, and we found no
+    printed P′ limits for any data set; the expected values come from an independent
+    implementation, PowerBI-SPC test/fixtures/golden/pp/basic.qicharts2.json (an R script of
+    Laney's formula, σ_z = mean moving range of z / 1.128): p̄ = 0.9529, 3-sigma and 2-sigma
+    limits per week to 6 decimals; no point outside. The hand-computed example below checks
+    the same formula step by step."""
     t = spc_table(AE_SEEN, chart="pp", denominators=AE_ALL)
     assert t["centre"].iloc[0] == pytest.approx(0.9529, abs=5e-5)
     np.testing.assert_allclose(t["upper"], _PP_UCL, atol=6e-7)
@@ -257,12 +261,30 @@ def test_laney_p_prime_nhs_accidents() -> None:
 
 
 def test_laney_u_prime_equals_p_prime_limits() -> None:
-    """PowerBI-SPC test/fixtures/golden/up/basic.qicharts2.json gives the same limits for U′
-    as for P′ on the Mohammed et al. (2013) data: Laney's σ_i·σ_z does not depend on the
-    binomial or Poisson scale factor, which cancels in z_i."""
+    """The independent implementation above (PowerBI-SPC test/fixtures/golden/up/
+    basic.qicharts2.json, not a printed source) gives the same limits for U′ as for P′ on the
+    Mohammed et al. (2013) data: Laney's σ_i·σ_z does not depend on the binomial or Poisson
+    scale factor, which cancels in z_i."""
     t = spc_table(AE_SEEN, chart="up", denominators=AE_ALL)
     np.testing.assert_allclose(t["upper"], _PP_UCL, atol=6e-7)
     np.testing.assert_allclose(t["lower"], _PP_LCL, atol=6e-7)
+
+
+def test_laney_p_prime_hand_computed() -> None:
+    """Laney (2002), Quality Engineering 14(4):531–537, worked by hand for four subgroups
+    (r = 10, 30, 18, 33 of n = 100, 200, 150, 300):
+
+    - p̄ = 91 / 750 = 0.121333; σ_i = √(p̄(1 − p̄)/n_i) = 0.032651, 0.023088, 0.026660, 0.018851;
+    - p_i = 0.10, 0.15, 0.12, 0.11; z_i = (p_i − p̄)/σ_i = −0.653366, 1.241624, −0.050013, −0.601196;
+    - moving ranges 1.894990, 1.291637, 0.551183, mean 1.245937; σ_z = 1.245937 / 1.128 = 1.104554;
+    - limits p̄ ± 3·σ_i·σ_z: upper 0.229529, 0.197839, 0.209675, 0.183800;
+      lower 0.013138, 0.044827, 0.032992, 0.058866.
+    """
+    t = spc_table([10, 30, 18, 33], chart="pp", denominators=[100, 200, 150, 300])
+    assert t["centre"].iloc[0] == pytest.approx(0.121333, abs=5e-7)
+    np.testing.assert_allclose(t["upper"], [0.229529, 0.197839, 0.209675, 0.183800], atol=6e-7)
+    np.testing.assert_allclose(t["lower"], [0.013138, 0.044827, 0.032992, 0.058866], atol=6e-7)
+    assert not t["outside"].any()
 
 
 def test_plain_p_chart_too_narrow_for_large_denominators() -> None:
