@@ -85,10 +85,16 @@ def _compute_from_files(args: argparse.Namespace) -> int:
         print(exc.report(), file=sys.stderr)
         return EXIT_INVALID_DATA
     table = compute_all(frames, period=args.period, end_date=args.end_date)
-    if not args.no_suppress:
+    if args.no_suppress:
+        # the same columns either way: the reason column is empty when nothing is hidden
+        table = table.assign(suppression="")
+    else:
         from metrics.suppression import suppress
 
         table = suppress(table)
+    from metrics._tidy import OUTPUT_COLUMNS
+
+    table = table[[*OUTPUT_COLUMNS, "suppression"]]  # the tidy columns, then the reason for a hidden value
     write_csv(table, args.out)
     tables = ", ".join(sorted(frames)) or "inga"
     print(f"Skrev {len(table)} rader till {args.out} (tabeller: {tables}).")

@@ -332,3 +332,27 @@ def test_default_targets_are_seeded_by_migration(store):
     assert "frequent_attenders" not in by_id
     assert by_id["mal_fangade_60d"] == ("absolute", ">=", 50.0, None, None)  # migration 0005
     assert len(rows) == 13
+
+
+def test_seeded_targets_are_the_registrys_defaults(store):
+    """The migrations copy the registry's default targets (a migration is a frozen snapshot and
+    must not import the registry); this keeps the two from drifting apart."""
+    from metrics.registry import INDICATORS
+
+    with store.connect() as conn:
+        rows = conn.execute(
+            text("SELECT indicator_id, kind, operator, value, change, baseline_period FROM targets "
+                 "WHERE municipality_code IS NULL")
+        ).all()
+    seeded = {r[0]: tuple(r[1:]) for r in rows}
+    expected = {}
+    for ind_id, ind in INDICATORS.items():
+        t = ind.default_target
+        if t is None:
+            continue
+        if t["kind"] == "absolute":
+            expected[ind_id] = ("absolute", t["operator"], t["value"], None, None)
+        else:
+            operator = "<=" if ind.direction == "lower" else ">="
+            expected[ind_id] = ("relative", operator, None, t["change"], t["baseline_period"])
+    assert seeded == expected

@@ -59,9 +59,19 @@ def test_writes_the_tidy_csv(data_dir, tmp_path, capsys):
 
 
 def cli_columns():
+    """The tidy columns and, last, the suppression reason (empty with --no-suppress)."""
     from metrics._tidy import OUTPUT_COLUMNS
 
-    return OUTPUT_COLUMNS
+    return [*OUTPUT_COLUMNS, "suppression"]
+
+
+def test_same_columns_with_and_without_suppression(data_dir, tmp_path):
+    shown, raw = tmp_path / "shown.csv", tmp_path / "raw.csv"
+    assert run("--data", data_dir, "--out", shown, "--period", "month") == 0
+    assert run("--data", data_dir, "--out", raw, "--period", "month", "--no-suppress") == 0
+    shown_t, raw_t = pd.read_csv(shown, dtype=str), pd.read_csv(raw, dtype=str)
+    assert list(shown_t.columns) == list(raw_t.columns) == cli_columns()
+    assert raw_t["suppression"].isna().all()
 
 
 def test_end_date_option(data_dir, tmp_path):
@@ -91,7 +101,7 @@ def test_suppression_is_applied_unless_no_suppress(data_dir, tmp_path, monkeypat
 
     def fake_suppress(table, **kwargs):
         calls.append(len(table))
-        return table.assign(suppressed=True)
+        return table.assign(suppressed=True, suppression="primär")
 
     monkeypatch.setattr(metrics.suppression, "suppress", fake_suppress)
     out = tmp_path / "o.csv"
