@@ -83,7 +83,7 @@ def _import(args, engine) -> int:
             from data_access.recompute import recompute_store
         except ImportError:  # metrics not available yet
             return 0
-        summary = recompute_store(engine=engine)
+        summary = recompute_store(engine=engine, touched=result.touched)
         print(summary)
     return 0
 

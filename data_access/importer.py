@@ -38,6 +38,73 @@ CHUNK_ROWS = 50_000
 READ_SPAN, STORE_SPAN = (0.0, 0.4), (0.4, 0.85)
 
 
+# Where upsert_frame leaves the Touched of its merge on the connection (Connection.info).
+TOUCHED_INFO = "import_touched"
+# Nullable date columns where an empty value means "still open" (still admitted, still enrolled).
+OPEN_END_COLUMNS: dict[str, str] = {
+    "hospital_stays": "discharge_time",
+    "home_care_enrolments": "end_date",
+    "short_term_stays": "end_date",
+}
+
+
+@dataclass
+class Touched:
+    """What an import changed in one table: enough for :func:`data_access.recompute.recompute_store` to
+    recompute only the periods it can have affected.
+
+    ``first_day``/``last_day`` span the changed calendar days: every date of an inserted row, and of a
+    replaced row both versions' values of the date columns that changed (all its dates if a non-date
+    column changed too). ``open_ended``: a changed row has an empty "still open" date
+    (:data:`OPEN_END_COLUMNS`), so its reach runs to the end of the data. Population rows have no dates:
+    1 January of the earliest touched year. ``municipalities_before``: the table's municipalities before
+    the import (``None`` when the table was empty: a first load). ``person_ids``/``new_keys``/``old_rows``
+    (tables with persons): who was touched, the keys of the new row versions and the old versions of
+    replaced rows, so that person-level facts (birth year, sex) can be compared before and after.
+    """
+
+    table: str
+    municipalities: frozenset[str] = frozenset()
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    open_ended: bool = False
+    municipalities_before: frozenset[str] | None = None
+    person_ids: frozenset[str] = frozenset()
+    new_keys: frozenset[str] = frozenset()
+    old_rows: pd.DataFrame | None = None
+
+    @property
+    def first_load(self) -> bool:
+        return self.municipalities_before is None
+
+    @property
+    def empty(self) -> bool:
+        return not self.municipalities and self.first_day is None and not self.open_ended
+
+    def merge(self, other: Touched) -> Touched:
+        """Both changes of the same table (two files of one import), the earlier one first."""
+        old = [f for f in (self.old_rows, other.old_rows) if f is not None and len(f)]
+        return Touched(
+            self.table,
+            self.municipalities | other.municipalities,
+            _min_date(self.first_day, other.first_day),
+            _max_date(self.last_day, other.last_day),
+            self.open_ended or other.open_ended,
+            self.municipalities_before,
+            self.person_ids | other.person_ids,
+            self.new_keys | other.new_keys,
+            pd.concat(old, ignore_index=True) if old else None,
+        )
+
+
+def _min_date(a: dt.date | None, b: dt.date | None) -> dt.date | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _max_date(a: dt.date | None, b: dt.date | None) -> dt.date | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
 @dataclass
 class FileResult:
     file_name: str
@@ -47,6 +114,7 @@ class FileResult:
     inserted: int = 0
     replaced: int = 0
     unchanged: int = 0
+    touched: Touched | None = field(default=None, repr=False, compare=False)
 
     @property
     def changed(self) -> bool:
@@ -66,6 +134,16 @@ class ImportResult:
     @property
     def changed(self) -> bool:
         return any(f.changed for f in self.files)
+
+    @property
+    def touched(self) -> dict[str, Touched]:
+        """Per changed table (``indicator_values`` left out: it never enters the computation)."""
+        out: dict[str, Touched] = {}
+        for f in self.files:
+            if f.touched is None or not f.changed or f.table == "indicator_values":
+                continue
+            out[f.table] = out[f.table].merge(f.touched) if f.table in out else f.touched
+        return out
 
     def summary(self) -> str:
         """A Swedish summary for the CLI and the upload page."""
@@ -141,12 +219,14 @@ def store_tables(
             def chunk_done(rows: int, _name=item.file_name, _start=done) -> None:
                 step(f"Sparar {_name}", lo + (hi - lo) * (_start + rows) / total_rows)
 
+            conn.info.pop(TOUCHED_INFO, None)
             if progress is None:  # no one is watching: the plain call (one bulk load per table)
                 counts = upsert_frame(conn, item.table, item.frame)
             else:
                 counts = upsert_frame(conn, item.table, item.frame, on_chunk=chunk_done)
             done += len(item.frame)
-            fr = FileResult(item.file_name, item.table, item.sha256, len(item.frame), *counts)
+            fr = FileResult(item.file_name, item.table, item.sha256, len(item.frame), *counts,
+                            touched=conn.info.pop(TOUCHED_INFO, None))
             result.files.append(fr)
             conn.execute(
                 insert(ImportLog),
@@ -242,7 +322,7 @@ def import_uploads(
         from data_access.recompute import recompute_store
 
         step("Räknar om indikatorerna", STORE_SPAN[1])
-        outcome.recomputed = recompute_store(engine=engine)
+        outcome.recomputed = recompute_store(engine=engine, touched=result.touched)
     step("Klart", 1.0)
     return outcome
 
@@ -364,13 +444,33 @@ def _bulk_insert_chunks(
 
 
 def upsert_frame(
-    conn: Connection, table_name: str, frame: pd.DataFrame, *, on_chunk: Callable[[int], None] | None = None
+    conn: Connection,
+    table_name: str,
+    frame: pd.DataFrame,
+    *,
+    on_chunk: Callable[[int], None] | None = None,
+    touched: list[Touched] | None = None,
 ) -> tuple[int, int, int]:
     """Merge ``frame`` into ``table_name``; returns (inserted, replaced, unchanged).
 
     ``on_chunk(rows_loaded)`` is called as the rows are bulk-loaded (the
     long part of a large import), so that callers can show progress.
+    The :class:`Touched` of this merge (found in SQL against the staging
+    table, before the merge) is appended to ``touched`` if given, and left in
+    ``conn.info[TOUCHED_INFO]`` for :func:`store_tables`.
     """
+    found: list[Touched] = []
+    counts = _upsert(conn, table_name, frame, on_chunk, found)
+    if found:
+        conn.info[TOUCHED_INFO] = found[0]
+        if touched is not None:
+            touched.append(found[0])
+    return counts
+
+
+def _upsert(
+    conn: Connection, table_name: str, frame: pd.DataFrame, on_chunk: Callable[[int], None] | None, touched: list
+) -> tuple[int, int, int]:
     table = TABLES[table_name]
     cols = table.column_names
     key = list(table.key)
@@ -386,6 +486,7 @@ def upsert_frame(
         _bulk_insert_chunks(conn, table_name, frame, table_name, on_chunk)
         for index in indexes:
             index.create(conn)
+        touched.append(_touched_first_load(table_name, frame))
         return len(frame), 0, 0
     stage = f"stage_{table_name}"
     if dialect == "postgresql":
@@ -402,6 +503,8 @@ def upsert_frame(
         text(f"SELECT count(*) FROM {stage} s JOIN {table_name} t ON {on_key} WHERE {all_same}")
     ).scalar_one()
     replaced = existing - unchanged
+    if replaced or existing < len(frame):
+        touched.append(_touched_merge(conn, table_name, stage, on_key, all_same, replaced))
     if replaced:
         conn.execute(
             text(
@@ -423,6 +526,152 @@ def upsert_frame(
     else:
         conn.exec_driver_sql(f"DROP TABLE temp.{stage}")
     return len(frame) - existing, replaced, unchanged
+
+
+def _day(value) -> dt.date | None:
+    """A stored date/timestamp (text on SQLite, date/datetime on PostgreSQL) as a calendar day."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _date_columns(table_name: str) -> list[str]:
+    return [c.name for c in TABLES[table_name].columns if c.type in ("date", "timestamp")]
+
+
+def _touched_first_load(table_name: str, frame: pd.DataFrame) -> Touched:
+    """Every row is new (the table was empty): a first load, which the recompute treats as a full change."""
+    first, last, open_ended = _frame_days(table_name, frame)
+    person = TABLES[table_name].person_column
+    return Touched(
+        table_name,
+        frozenset(frame["municipality_code"].dropna().astype(str).unique().tolist()),
+        first,
+        last,
+        open_ended,
+        None,
+        frozenset(frame[person].dropna().astype(str).unique().tolist()) if person else frozenset(),
+    )
+
+
+def _frame_days(table_name: str, frame: pd.DataFrame) -> tuple[dt.date | None, dt.date | None, bool]:
+    """(first, last) calendar day over the date columns (population: 1 January of the years), and open ends."""
+    if len(frame) == 0:
+        return None, None, False
+    if table_name == "population":
+        years = pd.to_numeric(frame["year"], errors="coerce").dropna()
+        if years.empty:
+            return None, None, False
+        return dt.date(int(years.min()), 1, 1), dt.date(int(years.max()), 12, 31), False
+    lo = hi = None
+    for col in _date_columns(table_name):
+        if col not in frame.columns:
+            continue
+        values = pd.to_datetime(frame[col], errors="coerce")
+        if values.notna().any():
+            lo = _min_date(lo, values.min().date())
+            hi = _max_date(hi, values.max().date())
+    open_col = OPEN_END_COLUMNS.get(table_name)
+    open_ended = bool(open_col in frame.columns and frame[open_col].isna().any()) if open_col else False
+    return lo, hi, open_ended
+
+
+def _touched_merge(conn: Connection, table_name: str, stage: str, on_key: str, all_same: str, replaced: int) -> Touched:
+    """What the merge of ``stage`` into ``table_name`` will change; run before the merge.
+
+    Inserted rows (keys not in the table) are summarised in SQL (min/max per
+    date column, empty open ends, municipalities); replaced rows are few, and
+    both versions are fetched to see which columns changed.
+    """
+    table = TABLES[table_name]
+    key = list(table.key)
+    dates = _date_columns(table_name)
+    person = table.person_column
+    open_col = OPEN_END_COLUMNS.get(table_name)
+    new = f"FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {table_name} t WHERE {on_key})"
+    lo = hi = None
+    open_ended = False
+    aggregates = [f"min(s.{c}), max(s.{c})" for c in dates]
+    if table_name == "population":
+        aggregates = ["min(s.year), max(s.year)"]
+    if open_col:
+        aggregates.append(f"sum(CASE WHEN s.{open_col} IS NULL THEN 1 ELSE 0 END)")
+    if table_name == "indicator_values":  # values from elsewhere never enter the computation
+        return Touched(table_name)
+    row = conn.execute(text(f"SELECT {', '.join(aggregates)} {new}")).one()
+    if table_name == "population":
+        if row[0] is not None:
+            lo, hi = dt.date(int(row[0]), 1, 1), dt.date(int(row[1]), 12, 31)
+    else:
+        for i in range(len(dates)):
+            lo, hi = _min_date(lo, _day(row[2 * i])), _max_date(hi, _day(row[2 * i + 1]))
+    if open_col:
+        open_ended = bool(row[-1])
+    munis = {r[0] for r in conn.execute(text(f"SELECT DISTINCT s.municipality_code {new}"))}
+    persons: set[str] = set()
+    new_keys: set[str] = set()
+    if person:
+        persons = {r[0] for r in conn.execute(text(f"SELECT DISTINCT s.{person} {new}"))}
+        if len(key) == 1:
+            new_keys = {r[0] for r in conn.execute(text(f"SELECT s.{key[0]} {new}"))}
+    old_rows = None
+    if replaced:
+        cols = table.column_names
+        select_cols = ", ".join([f"t.{c}" for c in cols] + [f"s.{c}" for c in cols])
+        fetched = conn.execute(
+            text(f"SELECT {select_cols} FROM {stage} s JOIN {table_name} t ON {on_key} WHERE NOT ({all_same})")
+        ).all()
+        n = len(cols)
+        old = pd.DataFrame([r[:n] for r in fetched], columns=cols)
+        newer = pd.DataFrame([r[n:] for r in fetched], columns=cols)
+        old_rows = old
+        other = [c for c in cols if c not in dates and c not in key]
+        for i in range(len(old)):
+            o, w = old.iloc[i], newer.iloc[i]
+            munis.update(str(v) for v in (o["municipality_code"], w["municipality_code"]) if v is not None)
+            if person:
+                persons.update(str(v) for v in (o[person], w[person]) if v is not None)
+                if len(key) == 1:
+                    new_keys.add(w[key[0]])
+            if table_name == "population":
+                for v in (o["year"], w["year"]):
+                    lo = _min_date(lo, dt.date(int(v), 1, 1))
+                    hi = _max_date(hi, dt.date(int(v), 12, 31))
+                continue
+            all_dates = any(not _same(o[c], w[c]) for c in other)
+            for c in dates:
+                if all_dates or not _same(o[c], w[c]):
+                    for v in (o[c], w[c]):
+                        d = _day(v)
+                        lo, hi = _min_date(lo, d), _max_date(hi, d)
+                    if c == open_col and (_day(o[c]) is None or _day(w[c]) is None):
+                        open_ended = True
+    before = {r[0] for r in conn.execute(text(f"SELECT DISTINCT municipality_code FROM {table_name}"))}
+    return Touched(
+        table_name,
+        frozenset(str(m) for m in munis if m is not None),
+        lo,
+        hi,
+        open_ended,
+        frozenset(str(m) for m in before),
+        frozenset(persons),
+        frozenset(str(k) for k in new_keys),
+        old_rows,
+    )
+
+
+def _same(a, b) -> bool:
+    a_missing = a is None or (isinstance(a, float) and np.isnan(a))
+    b_missing = b is None or (isinstance(b, float) and np.isnan(b))
+    if a_missing or b_missing:
+        return a_missing and b_missing
+    return a == b
 
 
 def latest_import_id(*, engine: Engine | None = None) -> int:

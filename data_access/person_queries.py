@@ -21,7 +21,7 @@ from sqlalchemy import Engine, bindparam, func, select, text
 
 from data_access.access import AccessContext, check_viewer, require
 from data_access.contract import TABLES, coerce_frame
-from data_access.db import get_engine
+from data_access.db import get_engine, rows_frame
 from data_access.models import EdVisit, HospitalStay, ImportLog, PrimaryCareContact, ShortTermStay
 from data_access.settings import get_settings
 from data_access.users import log_access
@@ -49,7 +49,7 @@ def _detail(day: dt.date, scope: frozenset[str] | None) -> str:
 def _frame(conn, model, table: str, stmt) -> pd.DataFrame:
     cols = TABLES[table].column_names
     rows = conn.execute(stmt).all()
-    return coerce_frame(pd.DataFrame(rows, columns=cols), table)
+    return coerce_frame(rows_frame(rows, cols), table)
 
 
 def _events_for_list(engine: Engine, day: dt.date, scope: frozenset[str] | None) -> dict[str, pd.DataFrame]:

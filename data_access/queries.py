@@ -15,7 +15,7 @@ from sqlalchemy import Engine, and_, func, select
 
 from data_access.access import AccessContext, AccessDenied
 from data_access.contract import TABLES, coerce_frame
-from data_access.db import get_engine
+from data_access.db import get_engine, rows_frame
 from data_access.models import CONTRACT_MODELS, ImportLog, IndicatorResult
 
 # The column that places an event in time, per table (used by date filters).
@@ -77,7 +77,7 @@ def load_table(
         stmt = stmt.where(and_(*conds))
     engine = engine or get_engine()
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(stmt).all(), columns=TABLES[table].column_names)
+        frame = rows_frame(conn.execute(stmt).all(), TABLES[table].column_names)
     return coerce_frame(frame, table)
 
 
@@ -170,7 +170,7 @@ def load_indicator_results(
         stmt = stmt.where(muni)
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(m.indicator_id, m.municipality_code, m.sex, m.period)).all()
-    frame = pd.DataFrame(rows, columns=cols)
+    frame = rows_frame(rows, cols)
     if not access.entitled_small_numbers and len(frame):
         hidden = frame["suppressed"].astype(bool)
         for c in SUPPRESSED_VALUE_COLUMNS:
@@ -191,7 +191,7 @@ def load_targets(*, access: AccessContext, engine: Engine | None = None) -> pd.D
         )
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(Target.indicator_id, Target.id)).all()
-    frame = pd.DataFrame(rows, columns=cols)
+    frame = rows_frame(rows, cols)
     for c in ("value", "change"):
         frame[c] = frame[c].astype("float64")
     return frame

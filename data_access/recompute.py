@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import DateTime, Engine, and_, bindparam, case, delete, func, insert, or_, select
 
 from data_access.access import SYSTEM
-from data_access.db import ensure_schema, get_engine
-from data_access.models import IndicatorResult
+from data_access.contract import TABLES, coerce_frame
+from data_access.db import ensure_schema, get_engine, rows_frame
+from data_access.models import CONTRACT_MODELS, IndicatorResult
 from data_access.queries import load_frames
 from data_access.settings import get_settings
+from metrics.periods import date_to_day, day_to_date, period_index_of_days, period_start_days
 
 PERIOD_TYPES = ("month", "quarter", "year")
 RESULT_COLUMNS = [c.name for c in IndicatorResult.__table__.columns]
@@ -67,16 +72,434 @@ def write_results(engine: Engine, results: pd.DataFrame) -> None:
             conn.execute(insert(IndicatorResult), _records(results))
 
 
-def recompute_store(*, engine: Engine | None = None, period: str | None = None, end_date: dt.date | None = None) -> str:
-    """Recompute everything from the store; returns a one-line Swedish summary.
+def recompute_store(
+    *,
+    engine: Engine | None = None,
+    period: str | None = None,
+    end_date: dt.date | None = None,
+    touched: Mapping | None = None,
+) -> str:
+    """Recompute the stored indicator table; returns a one-line Swedish summary.
 
     ``period`` is accepted for the CLI's sake; all period types are always
-    computed so that every page view finds its grain.
+    computed so that every page view finds its grain. ``touched`` (an
+    import's :attr:`~data_access.importer.ImportResult.touched`): recompute
+    only the periods the import can have affected, falling back to a full
+    recompute when the cheap guards say the whole history may change (see
+    ``docs/recompute.md``). ``touched=None`` (or an explicit ``end_date``)
+    recomputes everything.
     """
     engine = engine or get_engine()
     ensure_schema(engine)
     t0 = time.perf_counter()
+    if touched is not None and end_date is None:
+        if not touched:
+            return "Indikatorerna behövde inte räknas om: inga tabeller som ingår i beräkningen ändrades."
+        done = recompute_incremental(engine, dict(touched), t0=t0)
+        if done is not None:
+            return done[0]
     frames = load_frames(access=SYSTEM, engine=engine)
     results = compute_results(frames, end_date=end_date)
     write_results(engine, results)
     return f"Indikatorerna är omräknade: {len(results)} värden på {time.perf_counter() - t0:.1f} s."
+
+
+# --- incremental recompute -----------------------------------------------------
+
+# How far a changed day can reach back into earlier periods: SIP follow-up 90 days, readmission 30 days,
+# the 60-day reach of mal_fangade_60d, the 14-day tails of the cohorts, the 72-hour call; with margin.
+REACH_BACK_DAYS = 120
+# How far back from the start of a recomputed period an indicator looks at rows: the 365-day windows (ED
+# visits of frequent attenders, SIP and CFS valid 365 days, d−364 … d) plus the day before an entry into
+# mal_mangsokare_ej_inskrivna (its state on x−1); with margin. See docs/recompute.md.
+LOOKBACK_DAYS = 400
+# Tables whose rows feed the person-level birth year and sex of the cohorts (metrics._persons).
+_FACT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "home_care_enrolments": ("birth_year", "sex", "start_date"),
+    "cfs_assessments": ("birth_year", "assessment_date"),
+    "short_term_stays": ("birth_year", "sex", "start_date"),
+    "primary_care_contacts": ("birth_year", "sex", "contact_time"),
+    "ed_visits": ("age", "sex", "arrival_time"),
+    "hospital_stays": ("age", "sex", "admission_time"),
+}
+KEY_COLUMNS = ["indicator_id", "municipality_code", "sex", "period_type", "period"]
+
+
+def _date_cols(table: str) -> list[str]:
+    return [c.name for c in TABLES[table].columns if c.type in ("date", "timestamp")]
+
+
+def _bound(model, column: str, day: dt.date):
+    """A bound value comparable with ``column``: a date for Date columns, midnight for DateTime."""
+    col = getattr(model, column)
+    return dt.datetime.combine(day, dt.time()) if isinstance(col.type, DateTime) else day
+
+
+def _as_day(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return date_to_day(value)
+
+
+@dataclass
+class StoreFacts:
+    """What the whole store says, in SQL: row counts, municipalities, date spans as of the end day."""
+
+    counts: dict[str, int]
+    first_day: int | None  # first day of the periods (events; enrolments only if nothing else is dated)
+    end_day: int | None
+    municipalities: frozenset[str]
+    table_munis: dict[str, frozenset[str]]
+    coverage: dict[str, tuple[int, int]]
+    all_munis: dict[str, frozenset[str]]  # per table, whatever the dates (the importer's "before" set)
+
+
+def store_facts(conn) -> StoreFacts:
+    from metrics.compute import AS_OF_RULES, NON_EVENT_TABLES, STATE_COLUMNS
+
+    counts = {name: conn.execute(select(func.count()).select_from(m)).scalar_one() for name, m in CONTRACT_MODELS.items()}
+    present = [t for t in TABLES if counts.get(t, 0) > 0]
+    spans: dict[tuple[str, str], tuple[int, int]] = {}
+    for t in present:
+        if t in NON_EVENT_TABLES:
+            continue
+        model = CONTRACT_MODELS[t]
+        cols = _date_cols(t)
+        row = conn.execute(select(*[f(getattr(model, c)) for c in cols for f in (func.min, func.max)])).one()
+        for i, c in enumerate(cols):
+            lo, hi = _as_day(row[2 * i]), _as_day(row[2 * i + 1])
+            if lo is not None:
+                spans[(t, c)] = (lo, hi)
+
+    def span(keep) -> tuple[int, int] | None:
+        chosen = [v for k, v in spans.items() if keep(k)]
+        return (min(v[0] for v in chosen), max(v[1] for v in chosen)) if chosen else None
+
+    overall = span(lambda k: k not in STATE_COLUMNS) or span(lambda k: True)
+    end_day = overall[1] if overall else None
+    first_day = overall[0] if overall else None
+    munis: set[str] = set()
+    all_munis: dict[str, frozenset[str]] = {}
+    table_munis: dict[str, frozenset[str]] = {}
+    coverage: dict[str, tuple[int, int]] = {}
+    for t in present:
+        model = CONTRACT_MODELS[t]
+        all_munis[t] = frozenset(r[0] for r in conn.execute(select(model.municipality_code).distinct()))
+        if t != "indicator_values":
+            munis.update(all_munis[t])
+        if end_day is None:
+            continue
+        # As of the end day (metrics.compute.as_of): rows dated after it do not exist yet, later outcomes
+        # are blank. Only enrolment dates can lie after the end day (every other date defines it).
+        end_next = day_to_date(end_day) + dt.timedelta(days=1)
+        rule = AS_OF_RULES.get(t)
+        where = getattr(model, rule[0]) < _bound(model, rule[0], end_next) if rule else None
+        stmt = select(model.municipality_code).distinct()
+        table_munis[t] = frozenset(r[0] for r in conn.execute(stmt if where is None else stmt.where(where)))
+        if t in NON_EVENT_TABLES:
+            continue
+        cols = _date_cols(t)
+        exprs = []
+        for c in cols:
+            col = getattr(model, c)
+            ok = case((col < _bound(model, c, end_next), col), else_=None)
+            exprs += [func.min(ok), func.max(ok)]
+        stmt = select(*exprs)
+        row = conn.execute(stmt if where is None else stmt.where(where)).one()
+        days = [d for d in (_as_day(v) for v in row) if d is not None]
+        if days:
+            coverage[t] = (min(days), max(days))
+    return StoreFacts(counts, first_day, end_day, frozenset(munis), table_munis, coverage, all_munis)
+
+
+def load_window(conn, since: dt.date, counts: dict[str, int]) -> dict[str, pd.DataFrame]:
+    """The rows that can affect periods from ``since`` + the look-back on, per table, filtered in SQL.
+
+    An event table keeps a row when any of its dates is on or after ``since``
+    or its "still open" date is empty; population is read whole. Besides,
+    per municipality and optional column, one row that has the column filled
+    in (the "never filled in → saknar underlag" rule looks at the whole
+    table). Tables that are empty in the store are left out, as in a full recompute.
+    """
+    from data_access.importer import OPEN_END_COLUMNS
+
+    frames: dict[str, pd.DataFrame] = {}
+    for t in TABLES:
+        if t == "indicator_values" or counts.get(t, 0) == 0:
+            continue
+        model = CONTRACT_MODELS[t]
+        names = TABLES[t].column_names
+        stmt = select(*[getattr(model, c) for c in names])
+        dates = _date_cols(t)
+        if dates:
+            conds = [getattr(model, c) >= _bound(model, c, since) for c in dates]
+            if t in OPEN_END_COLUMNS:
+                conds.append(getattr(model, OPEN_END_COLUMNS[t]).is_(None))
+            stmt = stmt.where(or_(*conds))
+        rows = [tuple(r) for r in conn.execute(stmt).all()]
+        key = TABLES[t].key
+        optional = [c.name for c in TABLES[t].columns if not c.required]
+        if dates and optional and len(key) == 1:
+            key_col = getattr(model, key[0])
+            wanted: set = set()
+            for c in optional:
+                q = select(func.min(key_col)).where(getattr(model, c).is_not(None)).group_by(model.municipality_code)
+                wanted.update(r[0] for r in conn.execute(q))
+            have = {r[names.index(key[0])] for r in rows}
+            missing = sorted(wanted - have)
+            for i in range(0, len(missing), 500):
+                more = select(*[getattr(model, c) for c in names]).where(key_col.in_(missing[i : i + 500]))
+                rows += [tuple(r) for r in conn.execute(more).all()]
+        frames[t] = coerce_frame(rows_frame(rows, names), t)
+    return frames
+
+
+def load_fact_rows(conn, end_day: int) -> dict[str, pd.DataFrame]:
+    """Slim frames of every row that feeds person-level birth year and sex, as of the end day."""
+    frames: dict[str, pd.DataFrame] = {}
+    end_next = day_to_date(end_day) + dt.timedelta(days=1)
+    for t, cols in _FACT_COLUMNS.items():
+        model = CONTRACT_MODELS[t]
+        names = [TABLES[t].key[0], "person_id", *cols]
+        stmt = select(*[getattr(model, c) for c in names])
+        if t == "home_care_enrolments":
+            stmt = stmt.where(model.start_date < _bound(model, "start_date", end_next))
+        frames[t] = _slim(rows_frame(conn.execute(stmt).all(), names), t)
+    return frames
+
+
+def _slim(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The columns of a slim fact frame in the contract's in-memory dtypes."""
+    out = {}
+    for c in frame.columns:
+        col = TABLES[table].column_map[c]
+        s = frame[c]
+        if col.type in ("date", "timestamp"):
+            s = pd.to_datetime(s, errors="coerce").astype("datetime64[us]")
+        elif col.type == "int":
+            s = pd.to_numeric(s, errors="coerce").astype("Int64")
+        else:
+            s = s.astype(object).where(s.notna(), None).astype("str")
+        out[c] = s
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _facts_before(facts_rows: dict[str, pd.DataFrame], touched: dict) -> dict[str, pd.DataFrame]:
+    """The fact rows as they were before the import: new row versions out, old versions of replaced rows in."""
+    out = {}
+    for t, frame in facts_rows.items():
+        tt = touched.get(t)
+        if tt is None:
+            out[t] = frame
+            continue
+        key = TABLES[t].key[0]
+        kept = frame.loc[~frame[key].isin(tt.new_keys)]
+        if tt.old_rows is not None and len(tt.old_rows):
+            kept = pd.concat([kept, _slim(tt.old_rows[list(frame.columns)], t)], ignore_index=True)
+        out[t] = kept
+    return out
+
+
+def _changed_persons(before: pd.DataFrame, after: pd.DataFrame, persons: set[str]) -> set[str]:
+    if not persons:
+        return set()
+    idx = pd.Index(sorted(persons), dtype=object)
+    b = before.reindex(idx)
+    a = after.reindex(idx)
+    by_b, by_a = b["birth_year"].to_numpy(dtype="float64"), a["birth_year"].to_numpy(dtype="float64")
+    differ = ~((by_b == by_a) | (np.isnan(by_b) & np.isnan(by_a)))
+    sex_b = b["sex"].astype(object).where(b["sex"].notna(), None).to_numpy(dtype=object)
+    sex_a = a["sex"].astype(object).where(a["sex"].notna(), None).to_numpy(dtype=object)
+    differ |= sex_b != sex_a
+    return set(idx[differ])
+
+
+def _first_day_of_persons(facts_rows: dict[str, pd.DataFrame], persons: set[str]) -> int | None:
+    days = []
+    for frame in facts_rows.values():
+        mine = frame.loc[frame["person_id"].isin(persons)]
+        for c in mine.columns:
+            if str(mine[c].dtype).startswith("datetime64") and mine[c].notna().any():
+                days.append(date_to_day(mine[c].min().date()))
+    return min(days) if days else None
+
+
+def _period_start_day(day: int, kind: str) -> int:
+    pidx = period_index_of_days(np.array([day], dtype="int64"), kind)
+    return int(period_start_days(pidx, kind)[0])
+
+
+def _plan(touched: dict, facts: StoreFacts, last_stored_start: int | None) -> tuple[int | None, str]:
+    """The first day of the window to recompute, or None with the reason for a full recompute."""
+    if last_stored_start is None:
+        return None, "inga sparade värden"
+    if facts.end_day is None or facts.first_day is None:
+        return None, "inga händelser"
+    lo = None
+    hi = None
+    for t, tt in touched.items():
+        if tt.first_load:
+            return None, f"{t} laddades för första gången"
+        if tt.municipalities_before != facts.all_munis.get(t, frozenset()):
+            return None, f"kommunerna i {t} ändrades"
+        if tt.first_day is not None:
+            if t in facts.coverage and date_to_day(tt.first_day) <= facts.coverage[t][0]:
+                return None, f"{t} har nu eller hade en tidigaste dag som ändrades"
+            d0 = date_to_day(tt.first_day)
+            lo = d0 if lo is None else min(lo, d0)
+        if tt.last_day is not None:
+            d1 = date_to_day(tt.last_day)
+            hi = d1 if hi is None else max(hi, d1)
+        if tt.open_ended:
+            hi = facts.end_day
+    if lo is None:
+        return None, "okänd ändring"
+    start = lo
+    if hi is not None and hi >= last_stored_start:  # the end date may have moved: its tail changes status
+        start = min(start, last_stored_start)
+    start -= REACH_BACK_DAYS
+    if start <= facts.first_day:
+        return None, "ändringen når datans början"
+    return start, ""
+
+
+def _stored(conn) -> pd.DataFrame:
+    rows = conn.execute(select(*[getattr(IndicatorResult, c) for c in RESULT_COLUMNS])).all()
+    return rows_frame(rows, RESULT_COLUMNS)
+
+
+
+
+def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows as plain Python values (None for missing), dates as dates, for exact comparison."""
+    out = frame[RESULT_COLUMNS].copy()
+    for c in ("period_start", "period_end"):
+        out[c] = pd.to_datetime(out[c]).dt.date
+    for c in ("numerator", "denominator", "value", "ci_low", "ci_high", "n_unassessed"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    out["suppressed"] = out["suppressed"].astype(bool)
+    for c in ("indicator_id", "municipality_code", "sex", "period_type", "period", "status", "suppression", "note"):
+        out[c] = out[c].astype(object).where(out[c].notna(), None)
+    return out
+
+
+def _differs(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """Row by row (aligned frames): does any column but ``computed_at`` differ?"""
+    diff = np.zeros(len(a), dtype=bool)
+    for c in RESULT_COLUMNS:
+        if c == "computed_at":
+            continue
+        x, y = a[c].to_numpy(), b[c].to_numpy()
+        if c in ("numerator", "denominator", "value", "ci_low", "ci_high", "n_unassessed"):
+            x, y = x.astype("float64"), y.astype("float64")
+            diff |= ~((x == y) | (np.isnan(x) & np.isnan(y)))
+        else:
+            diff |= np.array([u != v for u, v in zip(x, y, strict=True)], dtype=bool)
+    return diff
+
+
+def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = None) -> tuple[str, dict] | None:
+    """Recompute only the periods an import can have affected; None when a full recompute is needed.
+
+    Returns (Swedish summary, details) where details has ``since`` (dict grain → first recomputed
+    period), ``written`` (rows deleted or inserted) and ``changed`` (values that differ).
+    """
+    from metrics.compute import Overrides, compute_all, person_facts
+
+    t0 = time.perf_counter() if t0 is None else t0
+    with engine.connect() as conn:
+        facts = store_facts(conn)
+        last = conn.execute(
+            select(func.max(IndicatorResult.period_start)).where(IndicatorResult.period_type == "month")
+        ).scalar_one()
+        last_stored_start = _as_day(last)
+        start, reason = _plan(touched, facts, last_stored_start)
+        if start is None:
+            return None
+        firsts = {k: _period_start_day(start, k) for k in PERIOD_TYPES}
+        since = day_to_date(min(firsts.values()) - LOOKBACK_DAYS)
+        frames = load_window(conn, since, facts.counts)
+        fact_rows = load_fact_rows(conn, facts.end_day)
+        stored = _stored(conn)
+    facts_now = person_facts(fact_rows)
+    fact_touched = {t: tt for t, tt in touched.items() if t in _FACT_COLUMNS}
+    if fact_touched:
+        persons = set().union(*(tt.person_ids for tt in fact_touched.values()))
+        facts_then = person_facts(_facts_before(fact_rows, fact_touched))
+        changed = _changed_persons(facts_then, facts_now, persons)
+        if changed:
+            first = _first_day_of_persons(fact_rows, changed)
+            if first is None or first - REACH_BACK_DAYS <= facts.first_day:
+                return None
+            if first - REACH_BACK_DAYS < start:
+                start = first - REACH_BACK_DAYS
+                firsts = {k: _period_start_day(start, k) for k in PERIOD_TYPES}
+                new_since = day_to_date(min(firsts.values()) - LOOKBACK_DAYS)
+                if new_since < since:
+                    with engine.connect() as conn:
+                        frames = load_window(conn, new_since, facts.counts)
+    overrides = Overrides(
+        first_day=facts.first_day,
+        end_day=facts.end_day,
+        municipalities=facts.municipalities,
+        table_munis=facts.table_munis,
+        coverage=facts.coverage,
+        person_facts=facts_now,
+    )
+    parts = []
+    for period_type in PERIOD_TYPES:
+        table = compute_all(frames, period=period_type, overrides=overrides)
+        first = pd.Timestamp(day_to_date(firsts[period_type]))
+        table = table.loc[pd.to_datetime(table["period_start"]) >= first]
+        parts.append(table.assign(period_type=period_type))
+    fresh = pd.concat(parts, ignore_index=True)
+    old = _comparable(stored) if len(stored) else _comparable(fresh.assign(suppression=None, computed_at=None).iloc[:0])
+    keep_old = np.ones(len(old), dtype=bool)
+    for period_type in PERIOD_TYPES:
+        first = day_to_date(firsts[period_type])
+        keep_old &= ~((old["period_type"] == period_type).to_numpy() & (old["period_start"].to_numpy() >= first))
+    kept = old.loc[keep_old].drop(columns=["suppressed", "suppression", "computed_at"])
+    fresh = fresh.assign(period_start=pd.to_datetime(fresh["period_start"]).dt.date,
+                         period_end=pd.to_datetime(fresh["period_end"]).dt.date)
+    merged = pd.concat([kept, fresh[[c for c in kept.columns]]], ignore_index=True)
+    merged["suppressed"] = False
+    merged = _with_suppression_flags(merged)
+    merged["computed_at"] = dt.datetime.now().replace(microsecond=0)
+    new = _comparable(merged)
+    both = new.merge(old, on=KEY_COLUMNS, how="outer", suffixes=("", "_old"), indicator=True)
+    only_new = both["_merge"] == "left_only"
+    only_old = both["_merge"] == "right_only"
+    in_both = (both["_merge"] == "both").to_numpy()
+    a = both.loc[in_both, RESULT_COLUMNS]
+    b = both.loc[in_both, [c + "_old" if c not in KEY_COLUMNS else c for c in RESULT_COLUMNS]]
+    b.columns = RESULT_COLUMNS
+    differ = np.zeros(len(both), dtype=bool)
+    differ[np.flatnonzero(in_both)] = _differs(a.reset_index(drop=True), b.reset_index(drop=True))
+    to_delete = both.loc[only_old.to_numpy() | differ, KEY_COLUMNS]
+    to_insert = both.loc[only_new.to_numpy() | differ, RESULT_COLUMNS]
+    with engine.begin() as conn:
+        if len(to_delete):
+            cond = and_(*[getattr(IndicatorResult, k) == bindparam(f"k_{k}") for k in KEY_COLUMNS])
+            conn.execute(
+                delete(IndicatorResult).where(cond),
+                [{f"k_{k}": v for k, v in zip(KEY_COLUMNS, row, strict=True)} for row in to_delete.itertuples(index=False)],
+            )
+        if len(to_insert):
+            conn.execute(insert(IndicatorResult), _records(to_insert))
+    n_changed = int(differ.sum() + only_new.sum() + only_old.sum())
+    month = day_to_date(firsts["month"]).strftime("%Y-%m")
+    summary = (
+        f"Indikatorerna är omräknade (bara perioder från {month}): {len(new)} värden, "
+        f"varav {n_changed} ändrade, på {time.perf_counter() - t0:.1f} s."
+    )
+    details = {
+        "since": {k: day_to_date(v) for k, v in firsts.items()},
+        "written": int(len(to_delete) + len(to_insert)),
+        "changed": n_changed,
+        "rows": int(len(new)),
+    }
+    return summary, details

@@ -273,14 +273,17 @@ def _population_dense(ind: Indicator, ctx: Context, cell_muni: np.ndarray, sexes
         return pop, pop_year
     sex_pos = {s: i for i, s in enumerate(sexes)}
     table = table[table["sex"].isin(sexes)]
-    for c, muni in enumerate(cell_muni):  # one iteration per municipality, not per event
-        sub = table[table["municipality_code"] == muni]
-        if len(sub) == 0:
-            continue
-        s = sub["sex"].map(sex_pos).to_numpy(dtype="int64")
-        p = sub["pidx"].to_numpy(dtype="int64") - ctx.first_pidx
-        pop[c, s, p] = sub["denominator"].to_numpy(dtype="float64")
-        pop_year[c, s, p] = sub["pop_year"].to_numpy(dtype="float64")
+    # every (cell, population row) pair of the same municipality, in one merge (cells may share one)
+    cells = pd.DataFrame({"cell": np.arange(C, dtype="int64"),
+                          "municipality_code": np.asarray(cell_muni, dtype=object)})
+    pairs = cells.merge(table.astype({"municipality_code": object}), on="municipality_code", how="inner")
+    if len(pairs) == 0:
+        return pop, pop_year
+    c = pairs["cell"].to_numpy(dtype="int64")
+    s = pairs["sex"].map(sex_pos).to_numpy(dtype="int64")
+    p = pairs["pidx"].to_numpy(dtype="int64") - ctx.first_pidx
+    pop[c, s, p] = pairs["denominator"].to_numpy(dtype="float64")
+    pop_year[c, s, p] = pairs["pop_year"].to_numpy(dtype="float64")
     return pop, pop_year
 
 

@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from data_access.contract import TABLES
@@ -87,6 +89,26 @@ AS_OF_RULES: dict[str, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {
     "primary_care_contacts": ("contact_time", ()),
     "short_term_stays": ("start_date", (("end_date", ("end_date", "discharge_to")),)),
 }
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Facts of the *whole* data, for computing from frames cut to a recent window (incremental recompute).
+
+    The frames then hold only the rows that can affect the recent periods;
+    these make the periods, municipalities, per-table municipalities and
+    date spans (``ctx.coverage``, as of the end day) and the person-level
+    birth year and sex (``person_facts``: indexed by ``person_id``, columns
+    ``birth_year``, ``sex``) those of the whole data. Day numbers as in
+    :mod:`metrics.periods`.
+    """
+
+    first_day: int
+    end_day: int
+    municipalities: frozenset[str]
+    table_munis: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    coverage: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    person_facts: pd.DataFrame | None = None
 
 
 def _date_columns(table: str) -> list[str]:
@@ -172,14 +194,42 @@ def build_context(
 
 
 def prepare(
-    frames: Mapping[str, pd.DataFrame], *, period: str, end_date: dt.date | None = None
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    period: str,
+    end_date: dt.date | None = None,
+    overrides: Overrides | None = None,
 ) -> tuple[dict[str, pd.DataFrame], Context | None]:
-    """Frames as of the end date, and the context; ``(frames, None)`` when there is nothing to compute."""
+    """Frames as of the end date, and the context; ``(frames, None)`` when there is nothing to compute.
+
+    ``overrides``: the frames are a window of the data; periods, municipalities and spans come from it.
+    """
     check_kind(period)
     frames = {k: v for k, v in frames.items() if v is not None}
     unknown = sorted(set(frames) - set(TABLES))
     if unknown:
         raise ValueError(f"unknown table(s): {', '.join(unknown)}; known: {', '.join(TABLES)}")
+    if overrides is not None:
+        end_day = date_to_day(end_date) if end_date is not None else overrides.end_day
+        prepared = as_of(frames, end_day)
+        ctx = build_context(
+            prepared,
+            period=period,
+            first_day=min(overrides.first_day, end_day),
+            end_day=end_day,
+            municipalities=overrides.municipalities,
+        )
+        present = [t for t in prepared if t in TABLES]
+        ctx = Context(
+            kind=ctx.kind,
+            end_day=ctx.end_day,
+            periods=ctx.periods,
+            municipalities=ctx.municipalities,
+            table_munis={t: overrides.table_munis.get(t, frozenset()) for t in present if t in ctx.table_munis},
+            coverage={t: overrides.coverage[t] for t in present if t in overrides.coverage},
+            population=ctx.population,
+        )
+        return prepared, ctx
     span = event_day_range(frames, states=False) or event_day_range(frames)
     if end_date is None and span is None:
         return frames, None
@@ -206,6 +256,7 @@ def compute_all(
     period: Literal["month", "quarter", "year"],
     end_date: dt.date | None = None,
     indicators: Iterable[str] | None = None,
+    overrides: Overrides | None = None,
 ) -> pd.DataFrame:
     """Every indicator (or those in ``indicators``) × municipality (+ ``ALL``) × sex × period.
 
@@ -213,17 +264,53 @@ def compute_all(
     the earliest event in any table to the one containing ``end_date``
     (default: the latest event). ``suppressed`` is always False here; apply
     :func:`metrics.suppression.suppress` before showing the table.
+    ``overrides``: see :class:`Overrides` (the incremental recompute).
     """
     ids = list(INDICATORS) if indicators is None else list(dict.fromkeys(indicators))
     unknown = [i for i in ids if i not in INDICATORS]
     if unknown:
         raise ValueError(f"unknown indicator(s): {', '.join(unknown)}; known: {', '.join(INDICATORS)}")
-    prepared, ctx = prepare(frames, period=period, end_date=end_date)
+    prepared, ctx = prepare(frames, period=period, end_date=end_date, overrides=overrides)
     if ctx is None:
         return empty_table()
+    if overrides is not None and overrides.person_facts is not None:
+        _use_person_facts(prepared, ctx, overrides.person_facts)
     tables = [finish(INDICATORS[i], FUNCTIONS[i](prepared, ctx), ctx) for i in ids]
     out = pd.concat(tables, ignore_index=True) if tables else empty_table()
     return out[list(OUTPUT_COLUMNS)]
+
+
+def person_facts(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Birth year and sex per ``person_id`` (:func:`metrics._persons.resolve`) of (slim) frames as of the end."""
+    from metrics._persons import resolve
+
+    p = resolve(frames)
+    return pd.DataFrame(
+        {"birth_year": p.birth_year, "sex": p.sex}, index=pd.Index(p.ids, dtype=object, name="person_id")
+    )
+
+
+def _use_person_facts(prepared: Mapping[str, pd.DataFrame], ctx: Context, facts: pd.DataFrame) -> None:
+    """Make the cohorts of this computation use person facts of the whole data, not of the window.
+
+    The cohorts resolve birth year and sex over all of a person's rows
+    (:mod:`metrics._persons`); a window of the rows could give another
+    answer, so the resolved persons of this computation's shared work get the
+    whole data's facts (persons absent from ``facts`` keep their own).
+    """
+    from metrics import cohorts
+    from metrics._persons import Persons, resolve
+
+    work = cohorts.shared(prepared, ctx)
+    p = resolve(prepared)
+    pos = facts.index.get_indexer(pd.Index(p.ids, dtype=object))
+    found = pos >= 0
+    safe = np.clip(pos, 0, None)
+    by = facts["birth_year"].to_numpy(dtype="float64")
+    sex = facts["sex"].to_numpy(dtype=object)
+    birth_year = np.where(found, by[safe] if len(by) else np.nan, p.birth_year)
+    sexes = np.where(found, sex[safe] if len(sex) else None, p.sex).astype(object)
+    work.__dict__["persons"] = Persons(ids=p.ids, codes=p.codes, birth_year=birth_year, sex=sexes)
 
 
 def _check_functions() -> None:
