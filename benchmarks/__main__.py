@@ -3,7 +3,9 @@
 Figures are medians of several runs where a run is short (import at scale 1,
 page reruns, browser latency) and single runs where a run is long (scale 10
 and 40); the table says which. Sample data for scale 10 and 40 is generated
-once into var/bench/ (git-ignored).
+once into var/bench/ (git-ignored). The figures themselves are kept in
+benchmarks/results.json (tracked), so that running one section
+(``--sections pages``) rewrites the document with the others' last figures.
 """
 
 from __future__ import annotations
@@ -37,18 +39,20 @@ def _metrics(scales) -> list[dict]:
 
 
 def _fmt_s(seconds: float) -> str:
+    if seconds != seconds:  # NaN: nothing was measured
+        return "–"
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def write_doc(sections: dict[str, list[dict]], *, when: str, host: str) -> None:
+def write_doc(sections: dict[str, list[dict]], *, when: str) -> None:
     lines = [
         "# Benchmarks",
         "",
         "Written by `make bench` (`python -m benchmarks`); do not edit by hand. Speed and memory goals are",
         "measured here, never asserted in timed tests.",
         "",
-        f"- Measured: {when}",
-        f"- Machine: {host}",
+        "- Measured (section: when, on which machine; figures from different machines are not comparable):",
+        when,
         "- Data: `python -m sample_data` at the given scale (scale 1 = the committed default set,",
         "  8 municipalities, 36 months; 10 and 40 = region- and nation-sized).",
         "",
@@ -64,12 +68,14 @@ def write_doc(sections: dict[str, list[dict]], *, when: str, host: str) -> None:
                          f"| {r['rows_per_s']:,.0f} |".replace(",", " "))
     if sections.get("metrics"):
         lines += ["", "## Indicator computation (`metrics.compute.compute_all`, all indicators)", "",
-                  "| scale | input rows | load (parse + validate) | month | quarter | year | peak memory |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
+                  "| scale | input rows | load (parse + validate) | month | quarter | year | "
+                  "CLI, one period type (load + month) | peak memory |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in sections["metrics"]:
             lines.append(
                 f"| {r['scale']:g} | {r['rows']:,} | {r['load_s']:.2f} s | {r['compute_month_s']:.2f} s | "
-                f"{r['compute_quarter_s']:.2f} s | {r['compute_year_s']:.2f} s | {r['peak_mb']:,} MB |".replace(",", " ")
+                f"{r['compute_quarter_s']:.2f} s | {r['compute_year_s']:.2f} s | "
+                f"{r['load_s'] + r['compute_month_s']:.2f} s | {r['peak_mb']:,} MB |".replace(",", " ")
             )
         slow = sections["metrics"][-1]["per_indicator_month_s"]
         top = sorted(slow.items(), key=lambda kv: -kv[1])[:4]
@@ -77,12 +83,14 @@ def write_doc(sections: dict[str, list[dict]], *, when: str, host: str) -> None:
                   + ", ".join(f"`{k}` {v:.2f} s" for k, v in top) + "."]
     for key, title in (("pages", "Pages (AppTest rerun after a municipality change)"),
                        ("browser", "Browser (headless Chromium, Playwright)"),
+                       ("recompute", "Recompute after an import: full against incremental"),
                        ("other", "Other")):
         if sections.get(key):
             lines += ["", f"## {title}", "", "| what | scale | backend | runs | median |", "|---|---|---|---:|---:|"]
             for r in sections[key]:
+                p90 = f" (p90 {_fmt_s(r['p90_s'])})" if r.get("p90_s") else ""
                 lines.append(f"| {r['benchmark']} | {r['scale']:g} | {r['backend']} | {r['runs']} | "
-                             f"{_fmt_s(r['median_s'])} |")
+                             f"{_fmt_s(r['median_s'])}{p90} |")
     if sections.get("load"):
         lines += ["", "## Load (concurrent Chromium sessions clicking through the pages of one Streamlit process)", "",
                   "| sessions | scale | backend | page views | p50 | p95 | errors | wall time |",
@@ -98,8 +106,9 @@ def write_doc(sections: dict[str, list[dict]], *, when: str, host: str) -> None:
     print(f"wrote {DOC}")
 
 
-RESULTS = ROOT / "var" / "bench" / "results.json"
-SECTIONS = ("import", "metrics", "pages", "browser", "other", "load")
+RESULTS = ROOT / "benchmarks" / "results.json"
+SECTIONS = ("import", "metrics", "pages", "browser", "recompute", "other", "load")
+BACKENDS = ("SQLite", "PostgreSQL")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,15 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="scale 1 only (no scale 10/40)")
     parser.add_argument(
         "--sections", default=",".join(SECTIONS),
-        help="comma-separated sections to run now; the others are taken from the last run (var/bench/results.json)",
+        help="comma-separated sections to run now; the others are taken from the last run (benchmarks/results.json)",
     )
     args = parser.parse_args(argv)
     wanted = set(args.sections.split(","))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     cached = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     sections: dict[str, list[dict]] = {k: cached.get(k, {}).get("rows", []) for k in SECTIONS}
     stamps: dict[str, str] = {k: cached.get(k, {}).get("when", "") for k in SECTIONS}
-    big = () if args.quick else (10,)
+    hosts: dict[str, str] = {k: cached.get(k, {}).get("machine", "") for k in SECTIONS}
+    big = () if args.quick else (10, 40)
+    scales = (1,) if args.quick else (1, 10, 40)
     if "import" in wanted:
         from benchmarks import bench_import
 
@@ -127,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     if "pages" in wanted or "other" in wanted:
         from benchmarks import bench_pages
 
-        pages = bench_pages.run()
+        pages = bench_pages.run(scales=scales, backends=BACKENDS)
         sections["pages"] = [r for r in pages if "rerun" in r["benchmark"]]
         sections["other"] = [r for r in pages if "recompute" in r["benchmark"]]
         try:
@@ -139,17 +149,23 @@ def main(argv: list[str] | None = None) -> int:
     if "browser" in wanted:
         from benchmarks import bench_browser
 
-        sections["browser"] = bench_browser.run()
+        sections["browser"] = bench_browser.run(scales=scales, backends=BACKENDS)
+    if "recompute" in wanted:
+        from benchmarks import bench_recompute
+
+        sections["recompute"] = bench_recompute.run(scales=(1,) if args.quick else (1, 10), backends=BACKENDS)
     if "load" in wanted:
         from benchmarks import bench_load
 
         sections["load"] = bench_load.run((10, 25, 50) if not args.quick else (10,))
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     for k in wanted & set(SECTIONS):
-        stamps[k] = now
-    RESULTS.write_text(json.dumps({k: {"when": stamps[k], "rows": sections[k]} for k in SECTIONS}, default=str))
-    when = ", ".join(f"{k} {stamps[k]}" for k in SECTIONS if sections[k])
-    write_doc(sections, when=when, host=machine())
+        stamps[k], hosts[k] = now, machine()
+    RESULTS.write_text(json.dumps({k: {"when": stamps[k], "machine": hosts[k], "rows": sections[k]}
+                                   for k in SECTIONS}, default=str,
+                                  indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    when = "\n".join(f"  - {k}: {stamps[k]}, {hosts[k] or 'machine not recorded'}" for k in SECTIONS if sections[k])
+    write_doc(sections, when=when)
     return 0
 
 

@@ -18,10 +18,14 @@ NAMES = {"1490": "Borås", "1463": "Mark", "1491": "Ulricehamn", "1442": "Vårg�
 
 
 
-def run(runs: int = 12) -> list[dict]:
+def run(runs: int = 12, scales: tuple[float, ...] = (1,), backends: tuple[str, ...] = ("SQLite",)) -> list[dict]:
+    return [_run_one(runs, scale, backend) for scale in scales for backend in backends]
+
+
+def _run_one(runs: int, scale: float, backend: str) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
-    with sample_app() as base:
+    with sample_app(scale=scale, backend=backend) as base:
         times = []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
@@ -46,10 +50,13 @@ def run(runs: int = 12) -> list[dict]:
                 times.append(time.perf_counter() - t0)
             browser.close()
     med = statistics.median(times)
-    print(f"browser: median {med * 1000:.0f} ms over {runs}")
-    return [{"benchmark": "browser: municipality change → updated Trender page", "scale": 1, "backend": "SQLite",
-             "median_s": med, "runs": runs, "p90_s": sorted(times)[int(0.9 * (runs - 1))]}]
+    print(f"browser scale {scale:g} {backend}: median {med * 1000:.0f} ms over {runs}")
+    return {"benchmark": "browser: municipality change → updated Trender page", "scale": scale, "backend": backend,
+            "median_s": med, "runs": runs, "p90_s": sorted(times)[int(0.9 * (runs - 1))]}
 
 
 if __name__ == "__main__":
-    run()
+    import sys
+
+    scales = tuple(float(x) for x in sys.argv[1:]) or (1,)
+    print(run(scales=scales, backends=("SQLite", "PostgreSQL")))

@@ -1,4 +1,4 @@
-"""Server-side page rerun after a filter change (AppTest), and recompute time, on a scale-1 store.
+"""Server-side page rerun after a filter change (AppTest), and recompute time, per scale and backend.
 
 Goal (views issue): a rerun after a filter change under 150 ms on scale-1 data.
 AppTest runs the script in-process, like a rerun in the server, without the
@@ -13,17 +13,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import ROOT, sample_dir
+from benchmarks.common import ROOT, fresh_store_url, sample_dir
 
 PAGES = ("pages/oversikt.py", "pages/trender.py", "pages/jamfor.py")
 
 
-def prepare_store(folder: Path, scale: float = 1) -> tuple[str, float, float]:
+def prepare_store(folder: Path, scale: float = 1, backend: str = "SQLite") -> tuple[str, float, float]:
+    """A store with the sample data at ``scale``, imported and recomputed; (url, import s, recompute s)."""
     from data_access.db import make_engine, upgrade
     from data_access.importer import import_paths
     from data_access.recompute import recompute_store
 
-    url = f"sqlite:///{folder / 'pages.db'}"
+    url = fresh_store_url(folder, backend, f"pages_s{scale:g}")
     engine = make_engine(url)
     upgrade(engine)
     t0 = time.perf_counter()
@@ -36,7 +37,15 @@ def prepare_store(folder: Path, scale: float = 1) -> tuple[str, float, float]:
     return url, import_s, recompute_s
 
 
-def run(runs: int = 15) -> list[dict]:
+def run(runs: int = 15, scales: tuple[float, ...] = (1,), backends: tuple[str, ...] = ("SQLite",)) -> list[dict]:
+    results = []
+    for scale in scales:
+        for backend in backends:
+            results += _run_one(runs, scale, backend)
+    return results
+
+
+def _run_one(runs: int, scale: float, backend: str) -> list[dict]:
     from streamlit.testing.v1 import AppTest
 
     from data_access.db import get_engine
@@ -44,9 +53,9 @@ def run(runs: int = 15) -> list[dict]:
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        url, import_s, recompute_s = prepare_store(Path(tmp))
-        results.append({"benchmark": "recompute (all indicators, month+quarter+year, write)", "scale": 1,
-                        "backend": "SQLite", "median_s": recompute_s, "runs": 1})
+        url, import_s, recompute_s = prepare_store(Path(tmp), scale, backend)
+        results.append({"benchmark": "recompute (all indicators, month+quarter+year, write)", "scale": scale,
+                        "backend": backend, "median_s": recompute_s, "runs": 1})
         os.environ["DATABASE_URL"] = url
         os.environ["DEMO"] = "1"  # the public view in demo mode, as `make run`
         get_settings.cache_clear()
@@ -65,14 +74,18 @@ def run(runs: int = 15) -> list[dict]:
                 times.append(time.perf_counter() - t0)
                 assert not at.exception, at.exception
             cold, warm = times[: len(codes)], times[len(codes):]
-            results.append({"benchmark": f"rerun, municipality not seen before (cold cache): {page}", "scale": 1,
-                            "backend": "SQLite", "median_s": statistics.median(cold), "runs": len(cold)})
-            results.append({"benchmark": f"rerun, municipality seen before (cached): {page}", "scale": 1,
-                            "backend": "SQLite", "median_s": statistics.median(warm), "runs": len(warm)})
-            print(f"{page}: cold median {statistics.median(cold) * 1000:.0f} ms, "
+            results.append({"benchmark": f"rerun, municipality not seen before (cold cache): {page}",
+                            "scale": scale, "backend": backend, "median_s": statistics.median(cold),
+                            "runs": len(cold)})
+            results.append({"benchmark": f"rerun, municipality seen before (cached): {page}", "scale": scale,
+                            "backend": backend, "median_s": statistics.median(warm), "runs": len(warm)})
+            print(f"{page} scale {scale:g} {backend}: cold median {statistics.median(cold) * 1000:.0f} ms, "
                   f"cached median {statistics.median(warm) * 1000:.0f} ms")
     return results
 
 
 if __name__ == "__main__":
-    run()
+    import sys
+
+    scales = tuple(float(x) for x in sys.argv[1:]) or (1,)
+    print(run(scales=scales, backends=("SQLite", "PostgreSQL")))

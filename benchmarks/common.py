@@ -32,7 +32,11 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return f"{platform.node()}: {cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
+    try:
+        load = f", load average {os.getloadavg()[0]:.1f} at the start"
+    except OSError:
+        load = ""
+    return f"{platform.node()}: {cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}{load}"
 
 
 def sample_dir(scale: float, months: int = 36) -> Path:
@@ -58,9 +62,26 @@ def median_time(fn, runs: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
+def fresh_store_url(folder: Path, backend: str, name: str = "bench") -> str:
+    """The URL of an empty store: a SQLite file in ``folder``, or a recreated PostgreSQL database."""
+    if backend == "SQLite":
+        return f"sqlite:///{folder / (name + '.db')}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = make_url(PG_URL)
+    db = f"indikator_{name}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{db}"'))
+    admin.dispose()
+    return server.set(database=db).render_as_string(hide_password=False)
+
+
 @contextmanager
-def sample_app(*, wait_tries: int = 300) -> Iterator[str]:
-    """`streamlit run app.py` in demo mode on a free local port, against a fresh scale-1 store; yields its URL.
+def sample_app(*, scale: float = 1, backend: str = "SQLite", wait_tries: int = 600) -> Iterator[str]:
+    """`streamlit run app.py` in demo mode on a free local port, against a fresh store; yields its URL.
 
     Shared by the browser and load benchmarks.
     """
@@ -71,7 +92,7 @@ def sample_app(*, wait_tries: int = 300) -> Iterator[str]:
     from benchmarks.bench_pages import prepare_store
 
     with tempfile.TemporaryDirectory() as tmp:
-        url, _, _ = prepare_store(Path(tmp))
+        url, _, _ = prepare_store(Path(tmp), scale, backend)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
