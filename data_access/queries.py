@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, String, and_, func, select, type_coerce
 
 from data_access.access import AccessContext, AccessDenied
 from data_access.contract import TABLES, coerce_frame
@@ -61,7 +61,13 @@ def load_table(
     if TABLES[table].person_column and not access.person_level:
         raise AccessDenied(f"person-level table {table} refused")  # no user name: messages reach the logs
     model = CONTRACT_MODELS[table]
-    stmt = select(*[getattr(model, c) for c in TABLES[table].column_names])
+    engine = engine or get_engine()
+    names = TABLES[table].column_names
+    # SQLite keeps dates as ISO text; parsing them in pandas (vectorised) instead of in SQLAlchemy's
+    # per-value result processors makes reading a region's tables several times faster.
+    as_text = [c for c in names if engine.dialect.name == "sqlite" and TABLES[table].column_map[c].type in ("date", "timestamp")]
+    stmt = select(*[type_coerce(getattr(model, c), String()).label(c) if c in as_text else getattr(model, c)
+                    for c in names])
     conds = []
     muni = _municipality_filter(model, access, municipalities)
     if muni is not None:
@@ -75,9 +81,10 @@ def load_table(
             conds.append(col < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
     if conds:
         stmt = stmt.where(and_(*conds))
-    engine = engine or get_engine()
     with engine.connect() as conn:
-        frame = rows_frame(conn.execute(stmt).all(), TABLES[table].column_names)
+        frame = rows_frame(conn.execute(stmt).all(), names)
+    for c in as_text:
+        frame[c] = pd.to_datetime(frame[c], format="ISO8601", errors="coerce")
     return coerce_frame(frame, table)
 
 

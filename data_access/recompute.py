@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Engine, and_, bindparam, case, delete, func, insert, or_, select
+from sqlalchemy import DateTime, Engine, and_, bindparam, case, delete, func, or_, select
 
 from data_access.access import SYSTEM
 from data_access.contract import TABLES, coerce_frame
@@ -59,17 +59,52 @@ def _with_suppression_flags(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(suppressed=flags["suppressed"].to_numpy(), suppression=flags["suppression"].to_numpy())
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")
+def _column_values(s: pd.Series, sqlite: bool) -> list:
+    """One result column as Python values for the driver (None for missing).
+
+    SQLite gets what SQLAlchemy itself stores there: ISO text for dates and
+    times, 0/1 for booleans.
+    """
+    values = s.astype(object).where(s.notna(), None).tolist()
+    if s.name in ("period_start", "period_end", "computed_at"):
+        if sqlite:
+            if s.name == "computed_at":
+                return [None if v is None else v.isoformat(sep=" ", timespec="microseconds") for v in values]
+            return [None if v is None else v.isoformat()[:10] for v in values]
+        return [None if v is None else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for v in values]
+    if s.name == "suppressed":
+        return [None if v is None else (int(v) if sqlite else bool(v)) for v in values]
+    return values
+
+
+def insert_results(conn, frame: pd.DataFrame) -> None:
+    """Insert result rows in bulk: one executemany of plain tuples on SQLite, COPY on PostgreSQL.
+
+    Building a dict per row and letting SQLAlchemy bind each one cost more
+    than the computation at region scale. The stored values match what
+    SQLAlchemy itself writes.
+    """
+    if not len(frame):
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    rows = list(zip(*(_column_values(frame[c], sqlite) for c in RESULT_COLUMNS), strict=True))
+    columns = ", ".join(RESULT_COLUMNS)
+    table = IndicatorResult.__tablename__
+    if sqlite:
+        marks = ", ".join("?" * len(RESULT_COLUMNS))
+        conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        return
+    cursor = conn.connection.dbapi_connection.cursor()
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def write_results(engine: Engine, results: pd.DataFrame) -> None:
     """Replace the stored indicator table in one transaction."""
     with engine.begin() as conn:
         conn.execute(delete(IndicatorResult))
-        if len(results):
-            conn.execute(insert(IndicatorResult), _records(results))
+        insert_results(conn, results)
 
 
 def recompute_store(
@@ -488,8 +523,7 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
                 delete(IndicatorResult).where(cond),
                 [{f"k_{k}": v for k, v in zip(KEY_COLUMNS, row, strict=True)} for row in to_delete.itertuples(index=False)],
             )
-        if len(to_insert):
-            conn.execute(insert(IndicatorResult), _records(to_insert))
+        insert_results(conn, to_insert)
     n_changed = int(differ.sum() + only_new.sum() + only_old.sum())
     month = day_to_date(firsts["month"]).strftime("%Y-%m")
     summary = (
