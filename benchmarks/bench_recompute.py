@@ -77,7 +77,7 @@ def _measure(engine, base: Path, append: Path, runs: int, scale, backend: str) -
     summaries = []
 
     def incremental():
-        summaries.append(recompute_store(engine=engine, touched=touched))
+        summaries.append(recompute_store(engine=engine, touched=touched, incremental=True))
 
     def restore():
         write_results(engine, before)

@@ -113,6 +113,7 @@ def recompute_store(
     period: str | None = None,
     end_date: dt.date | None = None,
     touched: Mapping | None = None,
+    incremental: bool | None = None,
 ) -> str:
     """Recompute the stored indicator table; returns a one-line Swedish summary.
 
@@ -122,7 +123,9 @@ def recompute_store(
     only the periods the import can have affected, falling back to a full
     recompute when the cheap guards say the whole history may change (see
     ``docs/recompute.md``). ``touched=None`` (or an explicit ``end_date``)
-    recomputes everything.
+    recomputes everything. ``incremental`` (default: the
+    ``INCREMENTAL_RECOMPUTE`` setting, off) chooses the incremental path at
+    all; without it ``touched`` only tells whether anything computed changed.
     """
     engine = engine or get_engine()
     ensure_schema(engine)
@@ -130,9 +133,10 @@ def recompute_store(
     if touched is not None and end_date is None:
         if not touched:
             return "Indikatorerna behövde inte räknas om: inga tabeller som ingår i beräkningen ändrades."
-        done = recompute_incremental(engine, dict(touched), t0=t0)
-        if done is not None:
-            return done[0]
+        if get_settings().incremental_recompute if incremental is None else incremental:
+            done = recompute_incremental(engine, dict(touched), t0=t0)
+            if done is not None:
+                return done[0]
     frames = load_frames(access=SYSTEM, engine=engine)
     results = compute_results(frames, end_date=end_date)
     write_results(engine, results)

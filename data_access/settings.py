@@ -40,6 +40,9 @@ class Settings:
         (``SUPPRESSION_MIN``/``SUPPRESSION_MAX``, default 1–4).
     recompute_after_import: recompute the persisted indicator table after
         each import (``RECOMPUTE_AFTER_IMPORT``, default on).
+    incremental_recompute: after an import, recompute only the periods it can
+        have affected (``INCREMENTAL_RECOMPUTE``, default off: measured slower
+        than a full recompute on our data, see docs/recompute.md).
     public_view: without login, show the area's and each municipality's
         indicators, aggregated and suppressed (``PUBLIC_VIEW``, default on;
         ``PUBLIC_VIEW=0`` means every page needs a login).
@@ -66,6 +69,7 @@ class Settings:
     cookie_key: str = ""
     suppression_threshold: tuple[int, int] = (1, 4)
     recompute_after_import: bool = True
+    incremental_recompute: bool = False
     public_view: bool = True
     cookie_name: str = "naravard_inloggning"
     session_idle_minutes: int = 30
@@ -88,6 +92,7 @@ class Settings:
                 int(env.get("SUPPRESSION_MAX", "4")),
             ),
             recompute_after_import=env.get("RECOMPUTE_AFTER_IMPORT", "1") not in {"0", "false", "nej"},
+            incremental_recompute=env.get("INCREMENTAL_RECOMPUTE", "0").strip().lower() in {"1", "true", "ja"},
             public_view=env.get("PUBLIC_VIEW", "1").strip().lower() not in _OFF,
             cookie_name=env.get("COOKIE_NAME") or "naravard_inloggning",
             session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "30")),
