@@ -8,13 +8,10 @@ store. Recompute is switched off: it is measured separately.
 from __future__ import annotations
 
 import tempfile
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
-from benchmarks.common import PG_URL, median_time, sample_dir
-from data_access.db import make_engine, upgrade
+from benchmarks.common import median_time, sample_dir, scratch_engine
+from data_access.db import upgrade
 from data_access.importer import import_paths
 
 
@@ -26,30 +23,11 @@ def _count_rows(folder: Path) -> int:
     return total
 
 
-def _run_sqlite(folder: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+def _import_into_fresh_store(folder: Path, backend: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp, scratch_engine(backend, Path(tmp)) as engine:
         upgrade(engine)
         result = import_paths([folder], engine=engine, user="bench")
         assert result.ok, result.summary()
-        engine.dispose()
-
-
-def _run_postgres(folder: Path) -> None:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-        upgrade(engine)
-        result = import_paths([folder], engine=engine, user="bench")
-        assert result.ok, result.summary()
-        engine.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def run(scales=(1, 10), runs: int = 3) -> list[dict]:
@@ -57,9 +35,9 @@ def run(scales=(1, 10), runs: int = 3) -> list[dict]:
     for scale in scales:
         folder = sample_dir(scale)
         rows = _count_rows(folder)
-        for backend, fn in (("SQLite", _run_sqlite), ("PostgreSQL", _run_postgres)):
+        for backend in ("SQLite", "PostgreSQL"):
             n = runs if scale <= 1 else 1
-            med, times = median_time(lambda f=fn, d=folder: f(d), n)
+            med, times = median_time(lambda b=backend, d=folder: _import_into_fresh_store(d, b), n)
             results.append(
                 {"benchmark": "import", "scale": scale, "backend": backend, "rows": rows, "runs": n,
                  "median_s": med, "rows_per_s": rows / med}

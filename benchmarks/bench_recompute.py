@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import uuid
 from io import StringIO
 from pathlib import Path
 
@@ -23,11 +22,11 @@ import pandas as pd
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from benchmarks.common import PG_URL, median_time, sample_dir  # noqa: E402
+from benchmarks.common import median_time, sample_dir, scratch_engine  # noqa: E402
 from data_access.contract import TABLES  # noqa: E402
-from data_access.db import make_engine, upgrade  # noqa: E402
+from data_access.db import upgrade  # noqa: E402
 from data_access.importer import import_paths  # noqa: E402
 from data_access.models import IndicatorResult  # noqa: E402
 from data_access.queries import EVENT_TIME  # noqa: E402
@@ -105,25 +104,8 @@ def run(scales=(1, 10), backends=("SQLite", "PostgreSQL"), runs: int = 3) -> lis
         with tempfile.TemporaryDirectory() as tmp:
             base, append = split_last_month(sample_dir(scale), Path(tmp) / "data")
             for backend in backends:
-                if backend == "SQLite":
-                    engine = make_engine(f"sqlite:///{tmp}/bench.db")
-                    try:
-                        results += _measure(engine, base, append, n, scale, backend)
-                    finally:
-                        engine.dispose()
-                else:
-                    schema = f"bench_{uuid.uuid4().hex[:8]}"
-                    admin = create_engine(PG_URL)
-                    with admin.begin() as conn:
-                        conn.execute(text(f"CREATE SCHEMA {schema}"))
-                    try:
-                        engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-                        results += _measure(engine, base, append, n, scale, backend)
-                        engine.dispose()
-                    finally:
-                        with admin.begin() as conn:
-                            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                        admin.dispose()
+                with scratch_engine(backend, Path(tmp)) as engine:
+                    results += _measure(engine, base, append, n, scale, backend)
     return results
 
 

@@ -62,6 +62,36 @@ def median_time(fn, runs: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
+@contextmanager
+def scratch_engine(backend: str, folder: Path) -> Iterator:
+    """An engine on an empty, throwaway store: a SQLite file in ``folder``, or a PostgreSQL schema dropped after."""
+    if backend == "SQLite":
+        from data_access.db import make_engine
+
+        engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 def fresh_store_url(folder: Path, backend: str, name: str = "bench") -> str:
     """The URL of an empty store: a SQLite file in ``folder``, or a recreated PostgreSQL database."""
     if backend == "SQLite":

@@ -237,8 +237,7 @@ def _as_datetime(day: dt.date) -> dt.datetime:
 
 
 def _window_rows(conn, stmt) -> pd.DataFrame:
-    rows = conn.execute(stmt).all()
-    return pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(stmt.selected_columns.keys()))
+    return rows_frame(conn.execute(stmt).all(), list(stmt.selected_columns.keys()))
 
 
 def _candidate_ids(conn, present: set[str], days: Iterable[dt.date]) -> set[str]:
@@ -329,8 +328,8 @@ def _worklist_frames(engine: Engine, days: Iterable[dt.date]) -> dict[str, pd.Da
             ).bindparams(bindparam("ids", expanding=True))
             rows: list = []
             for i in range(0, len(wanted), _ID_CHUNK):
-                rows.extend(tuple(r) for r in conn.execute(stmt, {"ids": wanted[i:i + _ID_CHUNK]}))
-            frames[table] = coerce_frame(pd.DataFrame.from_records(rows, columns=names), table)
+                rows.extend(conn.execute(stmt, {"ids": wanted[i:i + _ID_CHUNK]}))
+            frames[table] = coerce_frame(rows_frame(rows, names), table)
     return frames
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from data_access.access import AccessContext
-from data_access.db import get_engine
+from data_access.db import get_engine, rows_frame
 from data_access.models import CONTRACT_MODELS
 from data_access.queries import EVENT_TIME, _municipality_filter
 
@@ -66,7 +66,7 @@ def months_without_rows(*, access: AccessContext, engine: Engine | None = None) 
             muni = _municipality_filter(m, access, None)
             if muni is not None:
                 stmt = stmt.where(muni)
-            frame = pd.DataFrame(conn.execute(stmt).all(), columns=["municipality_code", "month", "rows"])
+            frame = rows_frame(conn.execute(stmt).all(), ["municipality_code", "month", "rows"])
             if frame.empty:
                 continue
             span = pd.period_range(frame["month"].min(), frame["month"].max(), freq="M").astype(str)

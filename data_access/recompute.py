@@ -279,7 +279,7 @@ def load_window(conn, since: dt.date, counts: dict[str, int]) -> dict[str, pd.Da
             if t in OPEN_END_COLUMNS:
                 conds.append(getattr(model, OPEN_END_COLUMNS[t]).is_(None))
             stmt = stmt.where(or_(*conds))
-        rows = [tuple(r) for r in conn.execute(stmt).all()]
+        rows = list(conn.execute(stmt).all())
         key = TABLES[t].key
         optional = [c.name for c in TABLES[t].columns if not c.required]
         if dates and optional and len(key) == 1:
@@ -292,7 +292,7 @@ def load_window(conn, since: dt.date, counts: dict[str, int]) -> dict[str, pd.Da
             missing = sorted(wanted - have)
             for i in range(0, len(missing), 500):
                 more = select(*[getattr(model, c) for c in names]).where(key_col.in_(missing[i : i + 500]))
-                rows += [tuple(r) for r in conn.execute(more).all()]
+                rows += conn.execute(more).all()
         frames[t] = coerce_frame(rows_frame(rows, names), t)
     return frames
 
