@@ -95,3 +95,35 @@ def rows_frame(rows, columns: list[str]):
 
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
+
+def contract_select(table: str, dialect: str):
+    """``select()`` of a contract table's columns, in contract order, for :func:`contract_frame`.
+
+    SQLite keeps dates as ISO text; they are selected as text and parsed in
+    pandas (vectorised) instead of in SQLAlchemy's per-value result
+    processors, which makes reading a region's tables several times faster.
+    """
+    from sqlalchemy import String, select, type_coerce
+
+    from data_access.contract import TABLES
+    from data_access.models import CONTRACT_MODELS
+
+    model = CONTRACT_MODELS[table]
+    return select(*[
+        type_coerce(getattr(model, c.name), String()).label(c.name)
+        if dialect == "sqlite" and c.type in ("date", "timestamp") else getattr(model, c.name)
+        for c in TABLES[table].columns
+    ])
+
+
+def contract_frame(rows, table: str):
+    """Rows of :func:`contract_select` as a frame in the contract's in-memory dtypes."""
+    import pandas as pd
+
+    from data_access.contract import TABLES, coerce_frame
+
+    frame = rows_frame(rows, TABLES[table].column_names)
+    for c in TABLES[table].columns:
+        if c.type in ("date", "timestamp"):  # ISO text on SQLite; already datetimes elsewhere
+            frame[c.name] = pd.to_datetime(frame[c.name], format="ISO8601", errors="coerce")
+    return coerce_frame(frame, table)

@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Engine, String, and_, func, select, type_coerce
+from sqlalchemy import Engine, and_, func, select
 
 from data_access.access import AccessContext, AccessDenied
-from data_access.contract import TABLES, coerce_frame
-from data_access.db import get_engine, rows_frame
+from data_access.contract import TABLES
+from data_access.db import contract_frame, contract_select, get_engine, rows_frame
 from data_access.models import CONTRACT_MODELS, ImportLog, IndicatorResult
 
 # The column that places an event in time, per table (used by date filters).
@@ -62,12 +62,7 @@ def load_table(
         raise AccessDenied(f"person-level table {table} refused")  # no user name: messages reach the logs
     model = CONTRACT_MODELS[table]
     engine = engine or get_engine()
-    names = TABLES[table].column_names
-    # SQLite keeps dates as ISO text; parsing them in pandas (vectorised) instead of in SQLAlchemy's
-    # per-value result processors makes reading a region's tables several times faster.
-    as_text = [c for c in names if engine.dialect.name == "sqlite" and TABLES[table].column_map[c].type in ("date", "timestamp")]
-    stmt = select(*[type_coerce(getattr(model, c), String()).label(c) if c in as_text else getattr(model, c)
-                    for c in names])
+    stmt = contract_select(table, engine.dialect.name)
     conds = []
     muni = _municipality_filter(model, access, municipalities)
     if muni is not None:
@@ -82,10 +77,7 @@ def load_table(
     if conds:
         stmt = stmt.where(and_(*conds))
     with engine.connect() as conn:
-        frame = rows_frame(conn.execute(stmt).all(), names)
-    for c in as_text:
-        frame[c] = pd.to_datetime(frame[c], format="ISO8601", errors="coerce")
-    return coerce_frame(frame, table)
+        return contract_frame(conn.execute(stmt).all(), table)
 
 
 def load_frames(*, access: AccessContext, engine: Engine | None = None, **filters) -> dict[str, pd.DataFrame]:

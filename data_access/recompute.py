@@ -19,8 +19,8 @@ import pandas as pd
 from sqlalchemy import DateTime, Engine, and_, bindparam, case, delete, func, or_, select
 
 from data_access.access import SYSTEM
-from data_access.contract import TABLES, coerce_frame
-from data_access.db import ensure_schema, get_engine, rows_frame
+from data_access.contract import TABLES
+from data_access.db import contract_frame, contract_select, ensure_schema, get_engine, rows_frame
 from data_access.models import CONTRACT_MODELS, IndicatorResult
 from data_access.queries import load_frames
 from data_access.settings import get_settings
@@ -272,7 +272,8 @@ def load_window(conn, since: dt.date, counts: dict[str, int]) -> dict[str, pd.Da
             continue
         model = CONTRACT_MODELS[t]
         names = TABLES[t].column_names
-        stmt = select(*[getattr(model, c) for c in names])
+        columns = contract_select(t, conn.dialect.name)
+        stmt = columns
         dates = _date_cols(t)
         if dates:
             conds = [getattr(model, c) >= _bound(model, c, since) for c in dates]
@@ -291,9 +292,9 @@ def load_window(conn, since: dt.date, counts: dict[str, int]) -> dict[str, pd.Da
             have = {r[names.index(key[0])] for r in rows}
             missing = sorted(wanted - have)
             for i in range(0, len(missing), 500):
-                more = select(*[getattr(model, c) for c in names]).where(key_col.in_(missing[i : i + 500]))
+                more = columns.where(key_col.in_(missing[i : i + 500]))
                 rows += conn.execute(more).all()
-        frames[t] = coerce_frame(rows_frame(rows, names), t)
+        frames[t] = contract_frame(rows, t)
     return frames
 
 
