@@ -13,18 +13,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import ROOT, fresh_store_url, sample_dir
+from benchmarks.common import ROOT, fresh_store, sample_dir
 
 PAGES = ("pages/oversikt.py", "pages/trender.py", "pages/jamfor.py")
 
 
-def prepare_store(folder: Path, scale: float = 1, backend: str = "SQLite") -> tuple[str, float, float]:
-    """A store with the sample data at ``scale``, imported and recomputed; (url, import s, recompute s)."""
+def prepare_store(url: str, scale: float = 1) -> tuple[float, float]:
+    """Fill the empty store at ``url`` with the sample data at ``scale`` and recompute; (import s, recompute s)."""
     from data_access.db import make_engine, upgrade
     from data_access.importer import import_paths
     from data_access.recompute import recompute_store
 
-    url = fresh_store_url(folder, backend, f"pages_s{scale:g}")
     engine = make_engine(url)
     upgrade(engine)
     t0 = time.perf_counter()
@@ -34,7 +33,7 @@ def prepare_store(folder: Path, scale: float = 1, backend: str = "SQLite") -> tu
     recompute_store(engine=engine)
     recompute_s = time.perf_counter() - t0
     engine.dispose()
-    return url, import_s, recompute_s
+    return import_s, recompute_s
 
 
 def run(runs: int = 15, scales: tuple[float, ...] = (1,), backends: tuple[str, ...] = ("SQLite",)) -> list[dict]:
@@ -52,8 +51,8 @@ def _run_one(runs: int, scale: float, backend: str) -> list[dict]:
     from data_access.settings import get_settings
 
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        url, import_s, recompute_s = prepare_store(Path(tmp), scale, backend)
+    with tempfile.TemporaryDirectory() as tmp, fresh_store(Path(tmp), backend, f"pages_s{scale:g}") as url:
+        import_s, recompute_s = prepare_store(url, scale)
         results.append({"benchmark": "recompute (all indicators, month+quarter+year, write)", "scale": scale,
                         "backend": backend, "median_s": recompute_s, "runs": 1})
         os.environ["DATABASE_URL"] = url

@@ -92,10 +92,15 @@ def scratch_engine(backend: str, folder: Path) -> Iterator:
         admin.dispose()
 
 
-def fresh_store_url(folder: Path, backend: str, name: str = "bench") -> str:
-    """The URL of an empty store: a SQLite file in ``folder``, or a recreated PostgreSQL database."""
+@contextmanager
+def fresh_store(folder: Path, backend: str, name: str = "bench") -> Iterator[str]:
+    """The URL of an empty store: a SQLite file in ``folder``, or a PostgreSQL database dropped afterwards.
+
+    A URL rather than an engine, because the app under test runs in its own process.
+    """
     if backend == "SQLite":
-        return f"sqlite:///{folder / (name + '.db')}"
+        yield f"sqlite:///{folder / (name + '.db')}"
+        return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -105,8 +110,12 @@ def fresh_store_url(folder: Path, backend: str, name: str = "bench") -> str:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{db}"'))
-    admin.dispose()
-    return server.set(database=db).render_as_string(hide_password=False)
+    try:
+        yield server.set(database=db).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:  # FORCE: the benchmark's own pooled connections may still be open
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @contextmanager
@@ -121,8 +130,8 @@ def sample_app(*, scale: float = 1, backend: str = "SQLite", wait_tries: int = 6
 
     from benchmarks.bench_pages import prepare_store
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url, _, _ = prepare_store(Path(tmp), scale, backend)
+    with tempfile.TemporaryDirectory() as tmp, fresh_store(Path(tmp), backend, f"app_s{scale:g}") as url:
+        prepare_store(url, scale)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
