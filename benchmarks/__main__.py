@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 
 from benchmarks.common import ROOT, machine, sample_dir
@@ -93,12 +94,18 @@ def write_doc(sections: dict[str, list[dict]], *, when: str) -> None:
                              f"{_fmt_s(r['median_s'])}{p90} |")
     if sections.get("load"):
         lines += ["", "## Load (concurrent Chromium sessions clicking through the pages of one Streamlit process)", "",
-                  "| sessions | scale | backend | page views | p50 | p95 | errors | wall time |",
-                  "|---:|---|---|---:|---:|---:|---:|---:|"]
+                  "| sessions | clicking | scale | backend | page views | p50 | p95 | errors | wall time "
+                  "| server CPU (share of one core) | machine CPU (share of all cores) |",
+                  "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        cores = os.cpu_count() or 1
         for r in sections["load"]:
             kinds = f" ({', '.join(r['error_kinds'])})" if r.get("error_kinds") else ""
-            lines.append(f"| {r['sessions']} | {r['scale']:g} | {r['backend']} | {r['runs']} | {_fmt_s(r['median_s'])} "
-                         f"| {_fmt_s(r['p95_s'])} | {r['errors']}{kinds} | {r['wall_s']:.0f} s |")
+            wall = r["wall_s"]
+            server = f"{r['server_cpu_s']:.0f} s ({r['server_cpu_s'] / wall:.0%})" if "server_cpu_s" in r else "–"
+            busy = f"{r['machine_cpu_s']:.0f} s ({r['machine_cpu_s'] / wall / cores:.0%})" if "machine_cpu_s" in r else "–"
+            lines.append(f"| {r['sessions']} | {r.get('clicking', 'back to back')} | {r['scale']:g} | {r['backend']} "
+                         f"| {r['runs']} | {_fmt_s(r['median_s'])} | {_fmt_s(r['p95_s'])} | {r['errors']}{kinds} "
+                         f"| {wall:.0f} s | {server} | {busy} |")
     notes = ROOT / "benchmarks" / "NOTES.md"
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]

@@ -118,11 +118,30 @@ def fresh_store(folder: Path, backend: str, name: str = "bench") -> Iterator[str
         admin.dispose()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (/proc/PID/stat, Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores have spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    busy = sum(values[:8]) - values[3] - values[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class AppURL(str):
+    """The app's base URL, with the server process's ``pid`` (for CPU accounting)."""
+
+    pid: int
+
+
 @contextmanager
-def sample_app(*, scale: float = 1, backend: str = "SQLite", wait_tries: int = 600) -> Iterator[str]:
+def sample_app(*, scale: float = 1, backend: str = "SQLite", wait_tries: int = 600) -> Iterator[AppURL]:
     """`streamlit run app.py` in demo mode on a free local port, against a fresh store; yields its URL.
 
-    Shared by the browser and load benchmarks.
+    Shared by the browser and load benchmarks. The URL carries the server's ``pid``.
     """
     import socket
     import tempfile
@@ -141,7 +160,8 @@ def sample_app(*, scale: float = 1, backend: str = "SQLite", wait_tries: int = 6
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        base = f"http://127.0.0.1:{port}"
+        base = AppURL(f"http://127.0.0.1:{port}")
+        base.pid = proc.pid
         try:
             for _ in range(wait_tries):
                 try:

@@ -299,7 +299,7 @@ def coerce_frame(frame, table_name: str):
             if col.type == "date":
                 s = s.dt.normalize()
         elif col.type == "bool":
-            s = s.map(lambda v: pd.NA if v is None or (isinstance(v, float) and v != v) else bool(v)).astype("boolean")
+            s = _boolean(s)
         elif col.type == "int":
             s = pd.to_numeric(s, errors="coerce").astype("Int64")
         elif col.type == "number":
@@ -308,3 +308,15 @@ def coerce_frame(frame, table_name: str):
             s = s.astype("str")
         out[col.name] = s.reset_index(drop=True)
     return pd.DataFrame(out)
+
+
+def _boolean(s):
+    """``bool(v)`` of every value, missing (None, NaN, NA) kept missing, as pandas' nullable boolean."""
+    import pandas as pd
+
+    if str(s.dtype) == "boolean":
+        return s
+    missing = s.isna().to_numpy()
+    values = s.to_numpy(dtype=object, na_value=False, copy=True)
+    values[missing] = False
+    return pd.Series(pd.arrays.BooleanArray(values.astype(bool), missing), index=s.index)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, and_, func, select
 
 from data_access.access import AccessContext, AccessDenied
 from data_access.contract import TABLES
-from data_access.db import contract_frame, contract_select, get_engine, rows_frame
+from data_access.db import contract_frame, contract_select, fetch_rows, get_engine, rows_frame
 from data_access.models import CONTRACT_MODELS, ImportLog, IndicatorResult
 
 # The column that places an event in time, per table (used by date filters).
@@ -77,7 +77,7 @@ def load_table(
     if conds:
         stmt = stmt.where(and_(*conds))
     with engine.connect() as conn:
-        return contract_frame(conn.execute(stmt).all(), table)
+        return contract_frame(fetch_rows(conn, stmt), table)
 
 
 def load_frames(*, access: AccessContext, engine: Engine | None = None, **filters) -> dict[str, pd.DataFrame]:

@@ -20,11 +20,14 @@ from sqlalchemy import DateTime, Engine, and_, bindparam, case, delete, func, or
 
 from data_access.access import SYSTEM
 from data_access.contract import TABLES
-from data_access.db import contract_frame, contract_select, ensure_schema, get_engine, rows_frame
+from data_access.db import contract_frame, contract_select, ensure_schema, fetch_rows, get_engine, rows_frame
 from data_access.models import CONTRACT_MODELS, IndicatorResult
 from data_access.queries import load_frames
 from data_access.settings import get_settings
+from metrics.cohorts import INDICATOR_FUNCTIONS as cohort_functions
+from metrics.cohorts import MIN_AGE
 from metrics.periods import date_to_day, day_to_date, period_index_of_days, period_start_days
+from metrics.registry import INDICATORS
 
 PERIOD_TYPES = ("month", "quarter", "year")
 RESULT_COLUMNS = [c.name for c in IndicatorResult.__table__.columns]
@@ -32,13 +35,10 @@ RESULT_COLUMNS = [c.name for c in IndicatorResult.__table__.columns]
 
 def compute_results(frames: dict[str, pd.DataFrame], *, end_date: dt.date | None = None) -> pd.DataFrame:
     """The tidy table for every period type, in the shape of ``indicator_results``."""
-    from metrics.compute import compute_all
+    from metrics.compute import compute_grains
 
-    parts = []
-    for period_type in PERIOD_TYPES:
-        table = compute_all(frames, period=period_type, end_date=end_date)
-        parts.append(table.assign(period_type=period_type))
-    out = pd.concat(parts, ignore_index=True)
+    tables = compute_grains(frames, periods=PERIOD_TYPES, end_date=end_date)
+    out = pd.concat([tables[p].assign(period_type=p) for p in PERIOD_TYPES], ignore_index=True)
     out = _with_suppression_flags(out)
     out["computed_at"] = dt.datetime.now().replace(microsecond=0)
     for c in ("period_start", "period_end"):
@@ -162,6 +162,9 @@ _FACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "hospital_stays": ("age", "sex", "admission_time"),
 }
 KEY_COLUMNS = ["indicator_id", "municipality_code", "sex", "period_type", "period"]
+# The indicators that use person-level birth year and sex (metrics.cohorts), and the rest.
+COHORT_INDICATORS: tuple[str, ...] = tuple(cohort_functions)
+OTHER_INDICATORS: tuple[str, ...] = tuple(i for i in INDICATORS if i not in COHORT_INDICATORS)
 
 
 def _date_cols(table: str) -> list[str]:
@@ -308,7 +311,7 @@ def load_fact_rows(conn, end_day: int) -> dict[str, pd.DataFrame]:
         stmt = select(*[getattr(model, c) for c in names])
         if t == "home_care_enrolments":
             stmt = stmt.where(model.start_date < _bound(model, "start_date", end_next))
-        frames[t] = _slim(rows_frame(conn.execute(stmt).all(), names), t)
+        frames[t] = _slim(rows_frame(fetch_rows(conn, stmt), names), t)
     return frames
 
 
@@ -358,14 +361,57 @@ def _changed_persons(before: pd.DataFrame, after: pd.DataFrame, persons: set[str
     return set(idx[differ])
 
 
-def _first_day_of_persons(facts_rows: dict[str, pd.DataFrame], persons: set[str]) -> int | None:
-    days = []
+def _first_days_of_persons(facts_rows: dict[str, pd.DataFrame], persons: set[str]) -> dict[str, int]:
+    """The first dated fact row of each person (any table that feeds birth year or sex)."""
+    firsts: dict[str, int] = {}
     for frame in facts_rows.values():
         mine = frame.loc[frame["person_id"].isin(persons)]
         for c in mine.columns:
             if str(mine[c].dtype).startswith("datetime64") and mine[c].notna().any():
-                days.append(date_to_day(mine[c].min().date()))
-    return min(days) if days else None
+                for pid, when in mine.groupby("person_id")[c].min().dropna().items():
+                    day = date_to_day(when.date())
+                    firsts[pid] = min(day, firsts.get(pid, day))
+    return firsts
+
+
+def _first_affected_day(
+    before: pd.DataFrame, after: pd.DataFrame, changed: set[str], facts_rows: dict[str, pd.DataFrame],
+    data_first_day: int, data_end_day: int,
+) -> tuple[int | None, bool]:
+    """The first day on which a changed person's birth year or sex can change a cohort value.
+
+    Returns (day, unbounded): ``unbounded`` when a changed person has no dated row (recompute in
+    full); ``day`` None when no change matters. A changed sex, or a birth year that became known or
+    unknown, matters from the person's first row (every sex row and ``n_unassessed`` of theirs). A
+    birth year that changed between two known values matters only where "aged ≥ 75 on d" differs:
+    age is year-based (``metrics.cohorts.age_on``), so that is 1 January of min + 75 up to (not
+    including) 1 January of max + 75, intersected with the data's days from the person's first row
+    on (the cohorts look at a person's age only on their events and on days of a run that starts
+    at one). For a person of 85 whose derived birth year moves by one with a new visit, that lies
+    years before the data.
+    """
+    idx = pd.Index(sorted(changed), dtype=object)
+    b, a = before.reindex(idx), after.reindex(idx)
+    by_b, by_a = b["birth_year"].to_numpy(dtype="float64"), a["birth_year"].to_numpy(dtype="float64")
+    sex_b = b["sex"].astype(object).where(b["sex"].notna(), None).to_numpy(dtype=object)
+    sex_a = a["sex"].astype(object).where(a["sex"].notna(), None).to_numpy(dtype=object)
+    firsts = _first_days_of_persons(facts_rows, changed)
+    days = []
+    for pid, y0, y1, s0, s1 in zip(idx, by_b, by_a, sex_b, sex_a, strict=True):
+        first = firsts.get(pid)
+        if first is None:
+            return None, True
+        if s0 != s1 or np.isnan(y0) != np.isnan(y1):
+            days.append(first)
+            continue
+        if np.isnan(y0) or y0 == y1:
+            continue
+        lo = date_to_day(dt.date(int(min(y0, y1)) + MIN_AGE, 1, 1))
+        hi = date_to_day(dt.date(int(max(y0, y1)) + MIN_AGE, 1, 1))  # exclusive
+        if hi <= max(data_first_day, first) or lo > data_end_day:  # age is never looked at before a first row
+            continue
+        days.append(max(lo, first))
+    return (min(days) if days else None), False
 
 
 def _period_start_day(day: int, kind: str) -> int:
@@ -408,8 +454,7 @@ def _plan(touched: dict, facts: StoreFacts, last_stored_start: int | None) -> tu
 
 
 def _stored(conn) -> pd.DataFrame:
-    rows = conn.execute(select(*[getattr(IndicatorResult, c) for c in RESULT_COLUMNS])).all()
-    return rows_frame(rows, RESULT_COLUMNS)
+    return rows_frame(fetch_rows(conn, select(*[getattr(IndicatorResult, c) for c in RESULT_COLUMNS])), RESULT_COLUMNS)
 
 
 
@@ -446,9 +491,10 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
     """Recompute only the periods an import can have affected; None when a full recompute is needed.
 
     Returns (Swedish summary, details) where details has ``since`` (dict grain → first recomputed
-    period), ``written`` (rows deleted or inserted) and ``changed`` (values that differ).
+    period), ``cohorts_since`` (the same for the Målgrupper cohorts, earlier when a person's birth
+    year or sex changed where it matters), ``written`` (rows deleted or inserted) and ``changed`` (values that differ).
     """
-    from metrics.compute import Overrides, compute_all, person_facts
+    from metrics.compute import Overrides, compute_grains, person_facts
 
     t0 = time.perf_counter() if t0 is None else t0
     with engine.connect() as conn:
@@ -466,22 +512,30 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
         fact_rows = load_fact_rows(conn, facts.end_day)
         stored = _stored(conn)
     facts_now = person_facts(fact_rows)
+    # Only the Målgrupper cohorts use person-level birth year and sex: a changed person widens their
+    # window alone; every other indicator keeps the window of the changed rows.
+    windows = [(OTHER_INDICATORS, firsts, frames)]
+    cohort_firsts, cohort_frames = firsts, frames
     fact_touched = {t: tt for t, tt in touched.items() if t in _FACT_COLUMNS}
     if fact_touched:
         persons = set().union(*(tt.person_ids for tt in fact_touched.values()))
         facts_then = person_facts(_facts_before(fact_rows, fact_touched))
         changed = _changed_persons(facts_then, facts_now, persons)
         if changed:
-            first = _first_day_of_persons(fact_rows, changed)
-            if first is None or first - REACH_BACK_DAYS <= facts.first_day:
+            first, unbounded = _first_affected_day(
+                facts_then, facts_now, changed, fact_rows, facts.first_day, facts.end_day)
+            if unbounded or (first is not None and first - REACH_BACK_DAYS <= facts.first_day):
                 return None
-            if first - REACH_BACK_DAYS < start:
-                start = first - REACH_BACK_DAYS
-                firsts = {k: _period_start_day(start, k) for k in PERIOD_TYPES}
-                new_since = day_to_date(min(firsts.values()) - LOOKBACK_DAYS)
-                if new_since < since:
+            if first is not None and first - REACH_BACK_DAYS < start:
+                cohort_firsts = {k: _period_start_day(first - REACH_BACK_DAYS, k) for k in PERIOD_TYPES}
+                wide_since = day_to_date(min(cohort_firsts.values()) - LOOKBACK_DAYS)
+                if wide_since < since:
                     with engine.connect() as conn:
-                        frames = load_window(conn, new_since, facts.counts)
+                        cohort_frames = load_window(conn, wide_since, facts.counts)
+    if cohort_firsts == firsts:
+        windows = [(tuple(INDICATORS), firsts, frames)]
+    else:
+        windows.append((COHORT_INDICATORS, cohort_firsts, cohort_frames))
     overrides = Overrides(
         first_day=facts.first_day,
         end_day=facts.end_day,
@@ -491,17 +545,22 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
         person_facts=facts_now,
     )
     parts = []
-    for period_type in PERIOD_TYPES:
-        table = compute_all(frames, period=period_type, overrides=overrides)
-        first = pd.Timestamp(day_to_date(firsts[period_type]))
-        table = table.loc[pd.to_datetime(table["period_start"]) >= first]
-        parts.append(table.assign(period_type=period_type))
+    for ids, window_firsts, window_frames in windows:
+        tables = compute_grains(window_frames, periods=PERIOD_TYPES, indicators=ids, overrides=overrides)
+        for period_type in PERIOD_TYPES:
+            table = tables[period_type]
+            first_start = pd.Timestamp(day_to_date(window_firsts[period_type]))
+            table = table.loc[pd.to_datetime(table["period_start"]) >= first_start]
+            parts.append(table.assign(period_type=period_type))
     fresh = pd.concat(parts, ignore_index=True)
     old = _comparable(stored) if len(stored) else _comparable(fresh.assign(suppression=None, computed_at=None).iloc[:0])
     keep_old = np.ones(len(old), dtype=bool)
-    for period_type in PERIOD_TYPES:
-        first = day_to_date(firsts[period_type])
-        keep_old &= ~((old["period_type"] == period_type).to_numpy() & (old["period_start"].to_numpy() >= first))
+    for ids, window_firsts, _ in windows:
+        mine = old["indicator_id"].isin(ids).to_numpy()
+        for period_type in PERIOD_TYPES:
+            first = day_to_date(window_firsts[period_type])
+            keep_old &= ~(mine & (old["period_type"] == period_type).to_numpy()
+                          & (old["period_start"].to_numpy() >= first))
     kept = old.loc[keep_old].drop(columns=["suppressed", "suppression", "computed_at"])
     fresh = fresh.assign(period_start=pd.to_datetime(fresh["period_start"]).dt.date,
                          period_end=pd.to_datetime(fresh["period_end"]).dt.date)
@@ -531,12 +590,15 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
         insert_results(conn, to_insert)
     n_changed = int(differ.sum() + only_new.sum() + only_old.sum())
     month = day_to_date(firsts["month"]).strftime("%Y-%m")
+    cohort_month = day_to_date(cohort_firsts["month"]).strftime("%Y-%m")
+    scope = month if cohort_month == month else f"{month}, Målgrupper från {cohort_month}"
     summary = (
-        f"Indikatorerna är omräknade (bara perioder från {month}): {len(new)} värden, "
+        f"Indikatorerna är omräknade (bara perioder från {scope}): {len(new)} värden, "
         f"varav {n_changed} ändrade, på {time.perf_counter() - t0:.1f} s."
     )
     details = {
         "since": {k: day_to_date(v) for k, v in firsts.items()},
+        "cohorts_since": {k: day_to_date(v) for k, v in cohort_firsts.items()},
         "written": int(len(to_delete) + len(to_insert)),
         "changed": n_changed,
         "rows": int(len(new)),

@@ -44,8 +44,10 @@ year), never with a loop over persons or days.
 
 from __future__ import annotations
 
+import contextvars
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -440,6 +442,23 @@ class Shared:
 
 
 _SHARED: dict[int, tuple] = {}
+# Inside sharing(): Shared work per frames (the person tables' identities), whatever the context.
+_SCOPE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("cohort_sharing", default=None)
+
+
+@contextmanager
+def sharing() -> Iterator[None]:
+    """Within this block, :func:`shared` work is kept per frames for every context (period type).
+
+    None of the shared work depends on the period type, so
+    :func:`metrics.compute.compute_grains` computes it once for month,
+    quarter and year. It is dropped when the block ends.
+    """
+    token = _SCOPE.set({})
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
 
 
 def shared(frames: Mapping[str, pd.DataFrame], ctx: Context) -> Shared:
@@ -449,8 +468,18 @@ def shared(frames: Mapping[str, pd.DataFrame], ctx: Context) -> Shared:
     frames; the person resolution, enrolment index and frequent-attender
     runs are then computed once, not six times. The entry is dropped when
     the context is garbage-collected, and is not reused for other frames.
+    Inside :func:`sharing`, the work is kept per frames across contexts.
     """
     tables = tuple(frames.get(t) for t in PERSON_TABLES)
+    scope = _SCOPE.get()
+    if scope is not None:
+        key = tuple(None if f is None else id(f) for f in tables)
+        hit = scope.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], tables, strict=True)):
+            return hit[1]
+        work = Shared(frames)
+        scope[key] = (tables, work)  # strong references: the ids cannot be reused while the block lasts
+        return work
     key = id(ctx)
     hit = _SHARED.get(key)
     if hit is not None:

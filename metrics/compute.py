@@ -193,6 +193,64 @@ def build_context(
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """The frames as of the end date and what every period type's context is built from."""
+
+    frames: dict[str, pd.DataFrame]
+    first_day: int
+    end_day: int
+    municipalities: frozenset[str]
+    overrides: Overrides | None = None
+
+    def context(self, period: str) -> Context:
+        check_kind(period)
+        ctx = build_context(
+            self.frames, period=period, first_day=self.first_day, end_day=self.end_day,
+            municipalities=self.municipalities,
+        )
+        o = self.overrides
+        if o is None:
+            return ctx
+        present = [t for t in self.frames if t in TABLES]
+        return Context(
+            kind=ctx.kind,
+            end_day=ctx.end_day,
+            periods=ctx.periods,
+            municipalities=ctx.municipalities,
+            table_munis={t: o.table_munis.get(t, frozenset()) for t in present if t in ctx.table_munis},
+            coverage={t: o.coverage[t] for t in present if t in o.coverage},
+            population=ctx.population,
+        )
+
+
+def prepare_frames(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    end_date: dt.date | None = None,
+    overrides: Overrides | None = None,
+) -> Prepared | None:
+    """The part of :func:`prepare` that does not depend on the period type; None: nothing to compute."""
+    frames = {k: v for k, v in frames.items() if v is not None}
+    unknown = sorted(set(frames) - set(TABLES))
+    if unknown:
+        raise ValueError(f"unknown table(s): {', '.join(unknown)}; known: {', '.join(TABLES)}")
+    if overrides is not None:
+        end_day = date_to_day(end_date) if end_date is not None else overrides.end_day
+        return Prepared(as_of(frames, end_day), min(overrides.first_day, end_day), end_day,
+                        frozenset(overrides.municipalities), overrides)
+    span = event_day_range(frames, states=False) or event_day_range(frames)
+    if end_date is None and span is None:
+        return None
+    end_day = date_to_day(end_date) if end_date is not None else span[1]
+    first_day = span[0] if span is not None else end_day
+    municipalities: set[str] = set()
+    for name, frame in frames.items():
+        if name != "indicator_values" and "municipality_code" in frame.columns:
+            municipalities.update(frame["municipality_code"].dropna().unique().tolist())
+    return Prepared(as_of(frames, end_day), min(first_day, end_day), end_day, frozenset(municipalities))
+
+
 def prepare(
     frames: Mapping[str, pd.DataFrame],
     *,
@@ -205,49 +263,10 @@ def prepare(
     ``overrides``: the frames are a window of the data; periods, municipalities and spans come from it.
     """
     check_kind(period)
-    frames = {k: v for k, v in frames.items() if v is not None}
-    unknown = sorted(set(frames) - set(TABLES))
-    if unknown:
-        raise ValueError(f"unknown table(s): {', '.join(unknown)}; known: {', '.join(TABLES)}")
-    if overrides is not None:
-        end_day = date_to_day(end_date) if end_date is not None else overrides.end_day
-        prepared = as_of(frames, end_day)
-        ctx = build_context(
-            prepared,
-            period=period,
-            first_day=min(overrides.first_day, end_day),
-            end_day=end_day,
-            municipalities=overrides.municipalities,
-        )
-        present = [t for t in prepared if t in TABLES]
-        ctx = Context(
-            kind=ctx.kind,
-            end_day=ctx.end_day,
-            periods=ctx.periods,
-            municipalities=ctx.municipalities,
-            table_munis={t: overrides.table_munis.get(t, frozenset()) for t in present if t in ctx.table_munis},
-            coverage={t: overrides.coverage[t] for t in present if t in overrides.coverage},
-            population=ctx.population,
-        )
-        return prepared, ctx
-    span = event_day_range(frames, states=False) or event_day_range(frames)
-    if end_date is None and span is None:
-        return frames, None
-    end_day = date_to_day(end_date) if end_date is not None else span[1]
-    first_day = span[0] if span is not None else end_day
-    municipalities: set[str] = set()
-    for name, frame in frames.items():
-        if name != "indicator_values" and "municipality_code" in frame.columns:
-            municipalities.update(frame["municipality_code"].dropna().unique().tolist())
-    prepared = as_of(frames, end_day)
-    ctx = build_context(
-        prepared,
-        period=period,
-        first_day=min(first_day, end_day),
-        end_day=end_day,
-        municipalities=municipalities,
-    )
-    return prepared, ctx
+    prepared = prepare_frames(frames, end_date=end_date, overrides=overrides)
+    if prepared is None:
+        return {k: v for k, v in frames.items() if v is not None}, None
+    return prepared.frames, prepared.context(period)
 
 
 def compute_all(
@@ -266,18 +285,46 @@ def compute_all(
     :func:`metrics.suppression.suppress` before showing the table.
     ``overrides``: see :class:`Overrides` (the incremental recompute).
     """
+    return compute_grains(frames, periods=(period,), end_date=end_date, indicators=indicators,
+                          overrides=overrides)[period]
+
+
+def compute_grains(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    periods: Iterable[str],
+    end_date: dt.date | None = None,
+    indicators: Iterable[str] | None = None,
+    overrides: Overrides | None = None,
+) -> dict[str, pd.DataFrame]:
+    """:func:`compute_all` for several period types, keyed by period type.
+
+    The work that does not depend on the period type is done once: the
+    frames as of the end date, and the cohorts' person resolution,
+    enrolment index, frequent-attender runs and places
+    (:func:`metrics.cohorts.sharing`). Each table equals ``compute_all`` of
+    that period type.
+    """
+    periods = list(dict.fromkeys(periods))
+    for period in periods:
+        check_kind(period)
     ids = list(INDICATORS) if indicators is None else list(dict.fromkeys(indicators))
     unknown = [i for i in ids if i not in INDICATORS]
     if unknown:
         raise ValueError(f"unknown indicator(s): {', '.join(unknown)}; known: {', '.join(INDICATORS)}")
-    prepared, ctx = prepare(frames, period=period, end_date=end_date, overrides=overrides)
-    if ctx is None:
-        return empty_table()
-    if overrides is not None and overrides.person_facts is not None:
-        _use_person_facts(prepared, ctx, overrides.person_facts)
-    tables = [finish(INDICATORS[i], FUNCTIONS[i](prepared, ctx), ctx) for i in ids]
-    out = pd.concat(tables, ignore_index=True) if tables else empty_table()
-    return out[list(OUTPUT_COLUMNS)]
+    prepared = prepare_frames(frames, end_date=end_date, overrides=overrides)
+    if prepared is None:
+        return {period: empty_table() for period in periods}
+    out = {}
+    with cohorts.sharing():
+        for period in periods:
+            ctx = prepared.context(period)
+            if overrides is not None and overrides.person_facts is not None:
+                _use_person_facts(prepared.frames, ctx, overrides.person_facts)
+            tables = [finish(INDICATORS[i], FUNCTIONS[i](prepared.frames, ctx), ctx) for i in ids]
+            table = pd.concat(tables, ignore_index=True) if tables else empty_table()
+            out[period] = table[list(OUTPUT_COLUMNS)]
+    return out
 
 
 def person_facts(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -302,6 +349,8 @@ def _use_person_facts(prepared: Mapping[str, pd.DataFrame], ctx: Context, facts:
     from metrics._persons import Persons, resolve
 
     work = cohorts.shared(prepared, ctx)
+    if work.__dict__.get("_person_facts") is facts:  # shared across period types: done already
+        return
     p = resolve(prepared)
     pos = facts.index.get_indexer(pd.Index(p.ids, dtype=object))
     found = pos >= 0
@@ -311,6 +360,7 @@ def _use_person_facts(prepared: Mapping[str, pd.DataFrame], ctx: Context, facts:
     birth_year = np.where(found, by[safe] if len(by) else np.nan, p.birth_year)
     sexes = np.where(found, sex[safe] if len(sex) else None, p.sex).astype(object)
     work.__dict__["persons"] = Persons(ids=p.ids, codes=p.codes, birth_year=birth_year, sex=sexes)
+    work.__dict__["_person_facts"] = facts
 
 
 def _check_functions() -> None:

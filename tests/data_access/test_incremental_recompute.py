@@ -247,3 +247,81 @@ def test_by_default_an_import_recomputes_everything(loaded, subset, tmp_path, mo
     finally:
         monkeypatch.delenv("INCREMENTAL_RECOMPUTE")
         get_settings.cache_clear()
+
+
+def _ed_person(person: str, visits: list[tuple[str, str, int]]) -> pd.DataFrame:
+    """ED visits (akutmottagning, not admitted, municipality MUNIS[0]) of a person known from no other table,
+    so that their birth year is year(latest arrival) − age of the latest visit."""
+    return pd.DataFrame([
+        {"visit_id": vid, "person_id": person, "municipality_code": MUNIS[0], "age": str(age), "sex": "K",
+         "arrival_time": when, "unit": "akutmottagning", "arrival_mode": "egen", "admitted": "0"}
+        for vid, when, age in visits
+    ])
+
+
+def _since(summary: str) -> str:
+    return summary.split(INCREMENTAL, 1)[1].split(")", 1)[0].strip()
+
+
+def test_birth_year_moving_far_from_75_keeps_the_window_narrow(loaded, tmp_path):
+    """A new visit moves an 86-year-old's derived birth year from 1940 to 1939: "aged ≥ 75" differs only
+    in 2014, years before the data, so the window stays at the changed visit − 120 days (before, any
+    changed birth year reopened the person's whole history, here a full recompute)."""
+    visits = [("AB-T85-1", "2025-09-10 10:00", 85), ("AB-T85-2", "2026-08-20 10:00", 86)]
+    _import(loaded, _write(tmp_path / "p", {"ed_visits": _ed_person("P-TEST-85", visits)}))
+    recompute_store(engine=loaded)
+    changed = _ed_person("P-TEST-85", [("AB-T85-2", "2026-08-20 10:00", 87)])
+    summary, _ = _check(loaded, _write(tmp_path / "c", {"ed_visits": changed}))
+    assert INCREMENTAL in summary and _since(summary) == "2026-04", summary
+
+
+def test_birth_year_crossing_75_in_the_data_widens_the_window(loaded, tmp_path):
+    """A 73 on the latest visit becomes 75: the birth year moves from 1953 to 1951 and the person is 75
+    in all of 2026, so the February visit now counts in mal_akut_ej_inlagd. The cohorts' window must
+    reach it (the changed visit alone would start it in 2026-04) and the result equals a full recompute."""
+    visits = [("AB-T75-1", "2026-02-10 10:00", 73), ("AB-T75-2", "2026-08-20 10:00", 73)]
+    _import(loaded, _write(tmp_path / "p", {"ed_visits": _ed_person("P-TEST-75", visits)}))
+    recompute_store(engine=loaded)
+    before = _table(loaded)
+    changed = _ed_person("P-TEST-75", [("AB-T75-2", "2026-08-20 10:00", 75)])
+    summary, _ = _check(loaded, _write(tmp_path / "c", {"ed_visits": changed}))
+    # the cohorts from 2026-02-10 − 120 days, the other indicators from the changed visit − 120 days
+    assert INCREMENTAL in summary and _since(summary) == "2026-04, Målgrupper från 2025-10", summary
+    after = _table(loaded)
+    key = (after["indicator_id"] == "mal_akut_ej_inlagd") & (after["municipality_code"] == MUNIS[0]) \
+        & (after["sex"] == "T") & (after["period_type"] == "month") & (after["period"] == "2026-02")
+    assert after.loc[key, "numerator"].item() == before.loc[key.to_numpy(), "numerator"].item() + 1
+
+
+def test_first_affected_day_by_hand():
+    """The rule of recompute._first_affected_day on hand-made facts (day numbers from metrics.periods)."""
+    from data_access.recompute import _first_affected_day
+    from metrics.periods import date_to_day
+
+    def facts(rows):
+        return pd.DataFrame(rows, columns=["person_id", "birth_year", "sex"]).set_index("person_id")
+
+    first_row = {"ed_visits": pd.DataFrame({
+        "person_id": ["a", "b", "c", "d"],
+        "arrival_time": pd.to_datetime(["2024-03-01", "2024-05-01", "2025-06-01", "2024-02-01"]).astype("datetime64[us]"),
+    })}
+    lo, hi = date_to_day(dt.date(2024, 1, 1)), date_to_day(dt.date(2026, 6, 30))
+    before = facts([("a", 1940, "K"), ("b", 1949, "K"), ("c", 1950, "K"), ("d", 1960, "M")])
+    # a: 1940 → 1939, matters only in 2014: nothing; b: 1949 → 1950 matters in 2024, from b's first row
+    after = facts([("a", 1939, "K"), ("b", 1950, "K"), ("c", 1950, "K"), ("d", 1960, "M")])
+    assert _first_affected_day(before, after, {"a", "b"}, first_row, lo, hi) == (date_to_day(dt.date(2024, 5, 1)), False)
+    assert _first_affected_day(before, after, {"a"}, first_row, lo, hi) == (None, False)
+    # c: 1950 → 1951 matters in 2025 from 1 January, but c's first row is in June
+    after_c = facts([("a", 1940, "K"), ("b", 1949, "K"), ("c", 1951, "K"), ("d", 1960, "M")])
+    assert _first_affected_day(before, after_c, {"c"}, first_row, lo, hi) == (date_to_day(dt.date(2025, 6, 1)), False)
+    # d: 1960 → 1951 matters from 2026-01-01 (75 in 2026 under the new birth year)
+    after_d = facts([("a", 1940, "K"), ("b", 1949, "K"), ("c", 1950, "K"), ("d", 1951, "M")])
+    assert _first_affected_day(before, after_d, {"d"}, first_row, lo, hi) == (date_to_day(dt.date(2026, 1, 1)), False)
+    # ... but not when the data ends in 2025
+    assert _first_affected_day(before, after_d, {"d"}, first_row, lo, date_to_day(dt.date(2025, 12, 31))) == (None, False)
+    # a sex change or a birth year becoming unknown matters from the first row
+    after_s = facts([("a", 1940, "M"), ("b", np.nan, "K"), ("c", 1950, "K"), ("d", 1960, "M")])
+    assert _first_affected_day(before, after_s, {"a"}, first_row, lo, hi) == (date_to_day(dt.date(2024, 3, 1)), False)
+    assert _first_affected_day(before, after_s, {"b"}, first_row, lo, hi) == (date_to_day(dt.date(2024, 5, 1)), False)
+    # a changed person without a dated row: no bound
+    assert _first_affected_day(before, after_s, {"a", "x"}, first_row, lo, hi) == (None, True)

@@ -195,3 +195,22 @@ def test_period_before_a_tables_data_begin_is_saknar_underlag():
     assert row(t, municipality_code="1490", sex="T", period="2024-11").status == "saknar_underlag"
     jan = row(t, municipality_code="1490", sex="T", period="2025-01")
     assert jan.status == "ok" and jan.numerator == 1
+
+
+def test_compute_grains_equals_compute_all_and_resolves_persons_once(monkeypatch):
+    """compute_grains shares the period-independent work (the cohorts' person resolution) across
+    month, quarter and year, and each of its tables equals compute_all of that period type."""
+    from pathlib import Path
+
+    from data_access.files import read_directory
+    from metrics import cohorts
+
+    frames = read_directory(Path(__file__).resolve().parents[2] / "sample_data" / "default")
+    calls = []
+    real = cohorts.resolve
+    monkeypatch.setattr(cohorts, "resolve", lambda f: calls.append(1) or real(f))
+    grains = compute.compute_grains(frames, periods=("month", "quarter", "year"))
+    assert len(calls) == 1
+    for period in ("month", "quarter", "year"):
+        pd.testing.assert_frame_equal(grains[period], compute.compute_all(frames, period=period), check_exact=True)
+    assert len(calls) == 4  # compute_all alone: once per call
