@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Engine, and_, bindparam, case, delete, func, or_, select
+from sqlalchemy import DateTime, Engine, and_, bindparam, case, delete, func, select
 
 from data_access.access import SYSTEM
 from data_access.contract import TABLES
-from data_access.db import contract_frame, contract_select, ensure_schema, fetch_rows, get_engine, rows_frame
+from data_access.db import ensure_schema, fetch_rows, get_engine, rows_frame
 from data_access.models import CONTRACT_MODELS, IndicatorResult
 from data_access.queries import load_frames
 from data_access.settings import get_settings
@@ -258,61 +258,59 @@ def store_facts(conn) -> StoreFacts:
     return StoreFacts(counts, first_day, end_day, frozenset(munis), table_munis, coverage, all_munis)
 
 
-def load_window(conn, since: dt.date, counts: dict[str, int]) -> dict[str, pd.DataFrame]:
-    """The rows that can affect periods from ``since`` + the look-back on, per table, filtered in SQL.
+def window_frames(frames: Mapping[str, pd.DataFrame], since: dt.date) -> dict[str, pd.DataFrame]:
+    """The rows that can affect periods from ``since`` + the look-back on, per table.
 
     An event table keeps a row when any of its dates is on or after ``since``
-    or its "still open" date is empty; population is read whole. Besides,
+    or its "still open" date is empty; population is kept whole. Besides,
     per municipality and optional column, one row that has the column filled
     in (the "never filled in → saknar underlag" rule looks at the whole
-    table). Tables that are empty in the store are left out, as in a full recompute.
+    table; such a row lies before ``since`` and so cannot change a
+    recomputed period). ``frames`` are the whole store's (``load_frames``):
+    one fast read, cut in memory, instead of filtered queries per window.
     """
     from data_access.importer import OPEN_END_COLUMNS
 
-    frames: dict[str, pd.DataFrame] = {}
-    for t in TABLES:
-        if t == "indicator_values" or counts.get(t, 0) == 0:
+    bound = pd.Timestamp(since)
+    out: dict[str, pd.DataFrame] = {}
+    for t, frame in frames.items():
+        if t == "indicator_values":
             continue
-        model = CONTRACT_MODELS[t]
-        names = TABLES[t].column_names
-        columns = contract_select(t, conn.dialect.name)
-        stmt = columns
         dates = _date_cols(t)
-        if dates:
-            conds = [getattr(model, c) >= _bound(model, c, since) for c in dates]
-            if t in OPEN_END_COLUMNS:
-                conds.append(getattr(model, OPEN_END_COLUMNS[t]).is_(None))
-            stmt = stmt.where(or_(*conds))
-        rows = list(conn.execute(stmt).all())
+        if not dates:
+            out[t] = frame
+            continue
+        keep = np.zeros(len(frame), dtype=bool)
+        for c in dates:
+            keep |= (frame[c] >= bound).fillna(False).to_numpy(dtype=bool)
+        if t in OPEN_END_COLUMNS:
+            keep |= frame[OPEN_END_COLUMNS[t]].isna().to_numpy()
         key = TABLES[t].key
         optional = [c.name for c in TABLES[t].columns if not c.required]
-        if dates and optional and len(key) == 1:
-            key_col = getattr(model, key[0])
-            wanted: set = set()
+        if optional and len(key) == 1:
             for c in optional:
-                q = select(func.min(key_col)).where(getattr(model, c).is_not(None)).group_by(model.municipality_code)
-                wanted.update(r[0] for r in conn.execute(q))
-            have = {r[names.index(key[0])] for r in rows}
-            missing = sorted(wanted - have)
-            for i in range(0, len(missing), 500):
-                more = columns.where(key_col.in_(missing[i : i + 500]))
-                rows += conn.execute(more).all()
-        frames[t] = contract_frame(rows, t)
-    return frames
+                filled = np.flatnonzero(frame[c].notna().to_numpy())
+                if len(filled):
+                    munis = frame["municipality_code"].to_numpy(dtype=object)[filled]
+                    _, first = np.unique(munis, return_index=True)
+                    keep[filled[first]] = True
+        out[t] = frame.loc[keep].reset_index(drop=True)
+    return out
 
 
-def load_fact_rows(conn, end_day: int) -> dict[str, pd.DataFrame]:
+def fact_rows(frames: Mapping[str, pd.DataFrame], end_day: int) -> dict[str, pd.DataFrame]:
     """Slim frames of every row that feeds person-level birth year and sex, as of the end day."""
-    frames: dict[str, pd.DataFrame] = {}
-    end_next = day_to_date(end_day) + dt.timedelta(days=1)
+    out: dict[str, pd.DataFrame] = {}
+    end_next = pd.Timestamp(day_to_date(end_day) + dt.timedelta(days=1))
     for t, cols in _FACT_COLUMNS.items():
-        model = CONTRACT_MODELS[t]
         names = [TABLES[t].key[0], "person_id", *cols]
-        stmt = select(*[getattr(model, c) for c in names])
-        if t == "home_care_enrolments":
-            stmt = stmt.where(model.start_date < _bound(model, "start_date", end_next))
-        frames[t] = _slim(rows_frame(fetch_rows(conn, stmt), names), t)
-    return frames
+        frame = frames.get(t)
+        if frame is None:
+            frame = pd.DataFrame({n: pd.Series(dtype=object) for n in names})
+        elif t == "home_care_enrolments":
+            frame = frame.loc[(frame["start_date"] < end_next).to_numpy()]
+        out[t] = _slim(frame[names].reset_index(drop=True), t)
+    return out
 
 
 def _slim(frame: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -508,10 +506,11 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
             return None
         firsts = {k: _period_start_day(start, k) for k in PERIOD_TYPES}
         since = day_to_date(min(firsts.values()) - LOOKBACK_DAYS)
-        frames = load_window(conn, since, facts.counts)
-        fact_rows = load_fact_rows(conn, facts.end_day)
         stored = _stored(conn)
-    facts_now = person_facts(fact_rows)
+    everything = load_frames(access=SYSTEM, engine=engine)
+    frames = window_frames(everything, since)
+    facts_rows = fact_rows(everything, facts.end_day)
+    facts_now = person_facts(facts_rows)
     # Only the Målgrupper cohorts use person-level birth year and sex: a changed person widens their
     # window alone; every other indicator keeps the window of the changed rows.
     windows = [(OTHER_INDICATORS, firsts, frames)]
@@ -519,19 +518,18 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
     fact_touched = {t: tt for t, tt in touched.items() if t in _FACT_COLUMNS}
     if fact_touched:
         persons = set().union(*(tt.person_ids for tt in fact_touched.values()))
-        facts_then = person_facts(_facts_before(fact_rows, fact_touched))
+        facts_then = person_facts(_facts_before(facts_rows, fact_touched))
         changed = _changed_persons(facts_then, facts_now, persons)
         if changed:
             first, unbounded = _first_affected_day(
-                facts_then, facts_now, changed, fact_rows, facts.first_day, facts.end_day)
+                facts_then, facts_now, changed, facts_rows, facts.first_day, facts.end_day)
             if unbounded or (first is not None and first - REACH_BACK_DAYS <= facts.first_day):
                 return None
             if first is not None and first - REACH_BACK_DAYS < start:
                 cohort_firsts = {k: _period_start_day(first - REACH_BACK_DAYS, k) for k in PERIOD_TYPES}
                 wide_since = day_to_date(min(cohort_firsts.values()) - LOOKBACK_DAYS)
                 if wide_since < since:
-                    with engine.connect() as conn:
-                        cohort_frames = load_window(conn, wide_since, facts.counts)
+                    cohort_frames = window_frames(everything, wide_since)
     if cohort_firsts == firsts:
         windows = [(tuple(INDICATORS), firsts, frames)]
     else:
@@ -545,8 +543,8 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
         person_facts=facts_now,
     )
     parts = []
-    for ids, window_firsts, window_frames in windows:
-        tables = compute_grains(window_frames, periods=PERIOD_TYPES, indicators=ids, overrides=overrides)
+    for ids, window_firsts, wframes in windows:
+        tables = compute_grains(wframes, periods=PERIOD_TYPES, indicators=ids, overrides=overrides)
         for period_type in PERIOD_TYPES:
             table = tables[period_type]
             first_start = pd.Timestamp(day_to_date(window_firsts[period_type]))
