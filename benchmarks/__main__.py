@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     if "recompute" in wanted:
         from benchmarks import bench_recompute
 
-        sections["recompute"] = bench_recompute.run(scales=(1,) if args.quick else (1, 10), backends=BACKENDS)
+        sections["recompute"] = bench_recompute.run(scales=(1,) if args.quick else (1, 10), backends=BACKENDS,
+                                                    full_scales=() if args.quick else (40,))
     if "load" in wanted:
         from benchmarks import bench_load
 

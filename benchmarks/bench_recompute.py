@@ -97,8 +97,24 @@ def _measure(engine, base: Path, append: Path, runs: int, scale, backend: str) -
     ]
 
 
-def run(scales=(1, 10), backends=("SQLite", "PostgreSQL"), runs: int = 3) -> list[dict]:
+def _measure_full(engine, folder: Path, scale, backend: str) -> dict:
+    """One full recompute of a store holding all of ``folder`` (the nation-sized scale: no incremental run)."""
+    upgrade(engine)
+    assert import_paths([folder], engine=engine, user="bench").ok
+    full, _ = median_time(lambda: recompute_store(engine=engine), 1)
+    print(f"recompute scale {scale} {backend}: full {full:.2f} s")
+    return {"benchmark": "full recompute (all periods)", "scale": scale, "backend": backend, "runs": 1,
+            "median_s": full}
+
+
+def run(scales=(1, 10), backends=("SQLite", "PostgreSQL"), runs: int = 3, full_scales=()) -> list[dict]:
+    """Full against incremental at ``scales``; a full recompute alone at ``full_scales``."""
     results: list[dict] = []
+    for scale in full_scales:
+        with tempfile.TemporaryDirectory() as tmp:
+            for backend in backends:
+                with scratch_engine(backend, Path(tmp)) as engine:
+                    results.append(_measure_full(engine, sample_dir(scale), scale, backend))
     for scale in scales:
         n = runs if scale <= 1 else 1
         with tempfile.TemporaryDirectory() as tmp:
