@@ -92,18 +92,23 @@ def write_doc(sections: dict[str, list[dict]], *, when: str) -> None:
                 p90 = f" (p90 {_fmt_s(r['p90_s'])})" if r.get("p90_s") else ""
                 lines.append(f"| {r['benchmark']} | {r['scale']:g} | {r['backend']} | {r['runs']} | "
                              f"{_fmt_s(r['median_s'])}{p90} |")
-    if sections.get("load"):
-        lines += ["", "## Load (concurrent Chromium sessions clicking through the pages of one Streamlit process)", "",
-                  "| sessions | clicking | scale | backend | page views | p50 | p95 | errors | wall time "
+    load_rows = sections.get("load", []) + sections.get("load_server", [])
+    if load_rows:
+        lines += ["", "## Load (concurrent sessions clicking through the pages of one Streamlit process)", "",
+                  "Client *Chromium*: a Playwright context each, page time from the click to the page drawn; "
+                  "*protocol*: Streamlit's websocket protocol without drawing, page time from the rerun sent "
+                  "to the script finished (the server's work alone).", "",
+                  "| client | sessions | clicking | scale | backend | page views | p50 | p95 | errors | wall time "
                   "| server CPU (share of one core) | machine CPU (share of all cores) |",
-                  "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         cores = os.cpu_count() or 1
-        for r in sections["load"]:
+        for r in load_rows:
             kinds = f" ({', '.join(r['error_kinds'])})" if r.get("error_kinds") else ""
             wall = r["wall_s"]
             server = f"{r['server_cpu_s']:.0f} s ({r['server_cpu_s'] / wall:.0%})" if "server_cpu_s" in r else "–"
             busy = f"{r['machine_cpu_s']:.0f} s ({r['machine_cpu_s'] / wall / cores:.0%})" if "machine_cpu_s" in r else "–"
-            lines.append(f"| {r['sessions']} | {r.get('clicking', 'back to back')} | {r['scale']:g} | {r['backend']} "
+            lines.append(f"| {r.get('client', 'Chromium')} | {r['sessions']} | {r.get('clicking', 'back to back')} "
+                         f"| {r['scale']:g} | {r['backend']} "
                          f"| {r['runs']} | {_fmt_s(r['median_s'])} | {_fmt_s(r['p95_s'])} | {r['errors']}{kinds} "
                          f"| {wall:.0f} s | {server} | {busy} |")
     notes = ROOT / "benchmarks" / "NOTES.md"
@@ -114,7 +119,7 @@ def write_doc(sections: dict[str, list[dict]], *, when: str) -> None:
 
 
 RESULTS = ROOT / "benchmarks" / "results.json"
-SECTIONS = ("import", "metrics", "pages", "browser", "recompute", "other", "load")
+SECTIONS = ("import", "metrics", "pages", "browser", "recompute", "other", "load", "load_server")
 BACKENDS = ("SQLite", "PostgreSQL")
 
 
@@ -165,7 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     if "load" in wanted:
         from benchmarks import bench_load
 
-        sections["load"] = bench_load.run((10, 25, 50) if not args.quick else (10,))
+        sections["load"] = bench_load.run((10, 25, 50) if not args.quick else (10,),
+                                          stress_counts=() if args.quick else (50,))
+    if "load_server" in wanted:
+        from benchmarks import bench_load_protocol
+
+        sections["load_server"] = bench_load_protocol.run((10, 25, 50) if not args.quick else (10,),
+                                                          stress_counts=() if args.quick else (50,))
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     for k in wanted & set(SECTIONS):
         stamps[k], hosts[k] = now, machine()

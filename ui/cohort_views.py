@@ -116,17 +116,26 @@ def counts_table(rows: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["Period", num_h, den_h, val_h, "95 % KI", "Okänt födelseår", "Status"])
 
 
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _cached_counts_table(rows: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
+    return counts_table(rows, indicator_id)
+
+
 def latest_table(ctx: PageContext, cohort_ids: list[str]) -> pd.DataFrame:
     """Each cohort's latest complete period in the chosen range: every municipality the viewer sees (and the area).
 
     The cohorts with a follow-up (14 or 60 days) complete later than the others, so each column names its
     own period.
     """
-    r = ctx.in_range(ctx.results)
+    r = ctx.shown
     r = r[r["indicator_id"].isin(cohort_ids) & (r["sex"] == ctx.filters.sex) & (r["status"] == "ok")]
     if r.empty:
         return pd.DataFrame()
-    names = municipality_names()
+    return _latest_table(r, tuple(cohort_ids), municipality_names())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _latest_table(r: pd.DataFrame, cohort_ids: tuple[str, ...], names: dict[str, str]) -> pd.DataFrame:
     codes = sorted(r["municipality_code"].unique(), key=lambda c: (c != "ALL", c))
     table = pd.DataFrame({"Kommun": [names.get(c, c) for c in codes]})
     for ind_id in cohort_ids:
@@ -159,13 +168,12 @@ def cohort_section(ctx: PageContext, ind_id: str, code: str, target: float | Non
     trend_section(ctx, ind_id, code, target)
     whom, action = COHORT_TEXTS_SV[ind_id]
     st.markdown(f"**Vilka finns här?** {whom}  \n**Vad kan kommunen göra?** {action}")
-    r = ctx.in_range(ctx.results)
-    rows = r[(r["indicator_id"] == ind_id) & (r["municipality_code"] == code) & (r["sex"] == ctx.filters.sex)]
+    rows = ctx.series(ind_id, code)
     if rows.empty:
         return
     with st.expander("Antal och per 1 000 invånare 75+ per period" if INDICATORS[ind_id].value_kind != "proportion"
                      else "Antal nya mångsökare och nådda per period"):
-        table = counts_table(rows, ind_id)
+        table = _cached_counts_table(rows, ind_id)
         st.dataframe(table, hide_index=True, key=f"mg-counts-{code}-{ind_id}")
         download_buttons(table, name=f"{ind_id}_{code}_antal", key=f"mg-dl-{code}-{ind_id}")
 

@@ -17,7 +17,7 @@ from ui.references import KOLADA_PREFIX, reference_values
 
 def comparison_section(ctx: PageContext, ind) -> None:
     names = municipality_names()
-    r = ctx.in_range(ctx.results)
+    r = ctx.shown
     periods = sorted(r.loc[(r["indicator_id"] == ind.id) & (r["status"] == "ok"), "period"].unique(), reverse=True)
     if not periods:
         st.info("Saknar underlag för vald indikator och period.")

@@ -9,6 +9,7 @@ invalidated by the time of the latest recompute.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 import streamlit as st
@@ -85,6 +86,28 @@ class PageContext:
 
     def in_range(self, frame: pd.DataFrame) -> pd.DataFrame:
         return in_range(frame, self.filters)
+
+    @cached_property
+    def shown(self) -> pd.DataFrame:
+        """``results`` inside the chosen date range (computed once per run)."""
+        return in_range(self.results, self.filters)
+
+    @cached_property
+    def _by_indicator(self) -> dict[str, pd.DataFrame]:
+        return {}
+
+    @cached_property
+    def data_starts(self) -> dict[str, pd.Timestamp]:
+        """Per indicator, the first period with underlag in the whole stored table (not the chosen range)."""
+        r = self.results[self.results["status"] != "saknar_underlag"]
+        return r.groupby("indicator_id", observed=True)["period_start"].min().to_dict()
+
+    def series(self, indicator_id: str, code: str, sex: str | None = None) -> pd.DataFrame:
+        """The in-range rows of one indicator, municipality and sex (default: the chosen sex)."""
+        rows = self._by_indicator.get(indicator_id)
+        if rows is None:  # one indicator's rows, split off once per run
+            rows = self._by_indicator[indicator_id] = self.shown[self.shown["indicator_id"] == indicator_id]
+        return rows[(rows["municipality_code"] == code) & (rows["sex"] == (self.filters.sex if sex is None else sex))]
 
 
 def in_range(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:

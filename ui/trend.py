@@ -43,8 +43,7 @@ CHARTS_FOR_KIND = {
 
 
 def _series(ctx: PageContext, ind_id: str, code: str) -> pd.DataFrame:
-    r = ctx.in_range(ctx.results)
-    return r[(r["indicator_id"] == ind_id) & (r["municipality_code"] == code) & (r["sex"] == ctx.filters.sex)]
+    return ctx.series(ind_id, code)
 
 
 Mark = tuple[str, str, str, int, str]  # x (ISO date), text, hover, cycle id, status: hashable for the cache
@@ -102,11 +101,8 @@ def _chart(
 def data_start(ctx: PageContext, ind_id: str) -> str | None:
     """The first period with underlag for the indicator in the whole stored table (not the chosen date
     range): where its look-back windows begin to fill."""
-    r = ctx.results
-    r = r[(r["indicator_id"] == ind_id) & (r["status"] != "saknar_underlag")]
-    if r.empty:
-        return None
-    return pd.Timestamp(r["period_start"].min()).date().isoformat()
+    first = ctx.data_starts.get(ind_id)
+    return None if first is None or pd.isna(first) else pd.Timestamp(first).date().isoformat()
 
 
 def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None) -> None:
