@@ -99,18 +99,19 @@ def write_doc(sections: dict[str, list[dict]], *, when: str) -> None:
                   "*protocol*: Streamlit's websocket protocol without drawing, page time from the rerun sent "
                   "to the script finished (the server's work alone).", "",
                   "| client | sessions | clicking | scale | backend | page views | p50 | p95 | errors | wall time "
-                  "| server CPU (share of one core) | machine CPU (share of all cores) |",
-                  "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| server CPU (share of one core) | machine CPU (share of all cores) | server peak memory |",
+                  "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         cores = os.cpu_count() or 1
         for r in load_rows:
             kinds = f" ({', '.join(r['error_kinds'])})" if r.get("error_kinds") else ""
             wall = r["wall_s"]
             server = f"{r['server_cpu_s']:.0f} s ({r['server_cpu_s'] / wall:.0%})" if "server_cpu_s" in r else "–"
             busy = f"{r['machine_cpu_s']:.0f} s ({r['machine_cpu_s'] / wall / cores:.0%})" if "machine_cpu_s" in r else "–"
+            peak = f"{r['server_peak_mb']:.0f} MB" if "server_peak_mb" in r else "–"
             lines.append(f"| {r.get('client', 'Chromium')} | {r['sessions']} | {r.get('clicking', 'back to back')} "
                          f"| {r['scale']:g} | {r['backend']} "
                          f"| {r['runs']} | {_fmt_s(r['median_s'])} | {_fmt_s(r['p95_s'])} | {r['errors']}{kinds} "
-                         f"| {wall:.0f} s | {server} | {busy} |")
+                         f"| {wall:.0f} s | {server} | {busy} | {peak} |")
     notes = ROOT / "benchmarks" / "NOTES.md"
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]

@@ -29,7 +29,7 @@ import statistics
 import time
 
 from benchmarks.bench_load import PAGES, RAMP_S, THINK_S, _percentile
-from benchmarks.common import cpu_seconds, machine_busy_seconds, sample_app
+from benchmarks.common import cpu_seconds, machine_busy_seconds, peak_rss_mb, sample_app
 
 TIMEOUT_S = 60.0
 
@@ -131,7 +131,7 @@ def run(session_counts: tuple[int, ...] = (10, 25, 50), rounds: int = 2,
                 "median_s": statistics.median(times) if times else float("nan"),
                 "p95_s": _percentile(times, 0.95) if times else float("nan"),
                 "errors": len(errors), "error_kinds": sorted(set(errors))[:5], "wall_s": wall,
-                "server_cpu_s": server_s, "machine_cpu_s": busy_s,
+                "server_cpu_s": server_s, "machine_cpu_s": busy_s, "server_peak_mb": peak_rss_mb(base.pid),
             }
             print(f"load protocol {n} ({clicking}): p50 {row['median_s'] * 1000:.0f} ms, "
                   f"p95 {row['p95_s'] * 1000:.0f} ms, {len(errors)} errors, {len(times)} page views in {wall:.0f} s; "
