@@ -151,6 +151,13 @@ def sample_app(*, scale: float = 1, backend: str = "SQLite", wait_tries: int = 6
 
     Shared by the browser and load benchmarks. The URL carries the server's ``pid``.
     """
+    with sample_apps(1, scale=scale, backend=backend, wait_tries=wait_tries) as apps:
+        yield apps[0]
+
+
+@contextmanager
+def sample_apps(n: int, *, scale: float = 1, backend: str = "SQLite", wait_tries: int = 600) -> Iterator[list[AppURL]]:
+    """``n`` Streamlit processes on one fresh store, each on its own free local port (as behind the proxy)."""
     import socket
     import tempfile
     import urllib.request
@@ -159,25 +166,32 @@ def sample_app(*, scale: float = 1, backend: str = "SQLite", wait_tries: int = 6
 
     with tempfile.TemporaryDirectory() as tmp, fresh_store(Path(tmp), backend, f"app_s{scale:g}") as url:
         prepare_store(url, scale)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
         env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "DEMO": "1"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        base = AppURL(f"http://127.0.0.1:{port}")
-        base.pid = proc.pid
+        procs, apps = [], []
         try:
-            for _ in range(wait_tries):
-                try:
-                    if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
-                        break
-                except OSError:
-                    time.sleep(0.2)
-            yield base
+            for _ in range(n):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", 0))
+                    port = s.getsockname()[1]
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+                     "--server.address", "127.0.0.1", "--server.headless", "true"],
+                    env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+                procs.append(proc)
+                base = AppURL(f"http://127.0.0.1:{port}")
+                base.pid = proc.pid
+                apps.append(base)
+            for base in apps:
+                for _ in range(wait_tries):
+                    try:
+                        if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
+                            break
+                    except OSError:
+                        time.sleep(0.2)
+            yield apps
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=20)
