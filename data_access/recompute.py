@@ -345,20 +345,6 @@ def _facts_before(facts_rows: dict[str, pd.DataFrame], touched: dict) -> dict[st
     return out
 
 
-def _changed_persons(before: pd.DataFrame, after: pd.DataFrame, persons: set[str]) -> set[str]:
-    if not persons:
-        return set()
-    idx = pd.Index(sorted(persons), dtype=object)
-    b = before.reindex(idx)
-    a = after.reindex(idx)
-    by_b, by_a = b["birth_year"].to_numpy(dtype="float64"), a["birth_year"].to_numpy(dtype="float64")
-    differ = ~((by_b == by_a) | (np.isnan(by_b) & np.isnan(by_a)))
-    sex_b = b["sex"].astype(object).where(b["sex"].notna(), None).to_numpy(dtype=object)
-    sex_a = a["sex"].astype(object).where(a["sex"].notna(), None).to_numpy(dtype=object)
-    differ |= sex_b != sex_a
-    return set(idx[differ])
-
-
 def _first_days_of_persons(facts_rows: dict[str, pd.DataFrame], persons: set[str]) -> dict[str, int]:
     """The first dated fact row of each person (any table that feeds birth year or sex)."""
     firsts: dict[str, int] = {}
@@ -373,10 +359,11 @@ def _first_days_of_persons(facts_rows: dict[str, pd.DataFrame], persons: set[str
 
 
 def _first_affected_day(
-    before: pd.DataFrame, after: pd.DataFrame, changed: set[str], facts_rows: dict[str, pd.DataFrame],
+    before: pd.DataFrame, after: pd.DataFrame, persons: set[str], facts_rows: dict[str, pd.DataFrame],
     data_first_day: int, data_end_day: int,
 ) -> tuple[int | None, bool]:
-    """The first day on which a changed person's birth year or sex can change a cohort value.
+    """The first day on which the birth year or sex of one of ``persons`` changed in a way that can change
+    a cohort value (``before``/``after``: :func:`metrics.compute.person_facts` of the fact rows).
 
     Returns (day, unbounded): ``unbounded`` when a changed person has no dated row (recompute in
     full); ``day`` None when no change matters. A changed sex, or a birth year that became known or
@@ -388,21 +375,22 @@ def _first_affected_day(
     at one). For a person of 85 whose derived birth year moves by one with a new visit, that lies
     years before the data.
     """
-    idx = pd.Index(sorted(changed), dtype=object)
+    idx = pd.Index(sorted(persons), dtype=object)
     b, a = before.reindex(idx), after.reindex(idx)
     by_b, by_a = b["birth_year"].to_numpy(dtype="float64"), a["birth_year"].to_numpy(dtype="float64")
     sex_b = b["sex"].astype(object).where(b["sex"].notna(), None).to_numpy(dtype=object)
     sex_a = a["sex"].astype(object).where(a["sex"].notna(), None).to_numpy(dtype=object)
-    firsts = _first_days_of_persons(facts_rows, changed)
+    sex_or_known = (sex_b != sex_a) | (np.isnan(by_b) != np.isnan(by_a))
+    year = ~sex_or_known & ~np.isnan(by_b) & (by_b != by_a)
+    changed = sex_or_known | year
+    firsts = _first_days_of_persons(facts_rows, set(idx[changed]))
     days = []
-    for pid, y0, y1, s0, s1 in zip(idx, by_b, by_a, sex_b, sex_a, strict=True):
+    for pid, y0, y1, whole in zip(idx[changed], by_b[changed], by_a[changed], sex_or_known[changed], strict=True):
         first = firsts.get(pid)
         if first is None:
             return None, True
-        if s0 != s1 or np.isnan(y0) != np.isnan(y1):
+        if whole:
             days.append(first)
-            continue
-        if np.isnan(y0) or y0 == y1:
             continue
         lo = date_to_day(dt.date(int(min(y0, y1)) + MIN_AGE, 1, 1))
         hi = date_to_day(dt.date(int(max(y0, y1)) + MIN_AGE, 1, 1))  # exclusive
@@ -513,27 +501,24 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
     facts_now = person_facts(facts_rows)
     # Only the Målgrupper cohorts use person-level birth year and sex: a changed person widens their
     # window alone; every other indicator keeps the window of the changed rows.
-    windows = [(OTHER_INDICATORS, firsts, frames)]
     cohort_firsts, cohort_frames = firsts, frames
     fact_touched = {t: tt for t, tt in touched.items() if t in _FACT_COLUMNS}
     if fact_touched:
         persons = set().union(*(tt.person_ids for tt in fact_touched.values()))
         facts_then = person_facts(_facts_before(facts_rows, fact_touched))
-        changed = _changed_persons(facts_then, facts_now, persons)
-        if changed:
-            first, unbounded = _first_affected_day(
-                facts_then, facts_now, changed, facts_rows, facts.first_day, facts.end_day)
-            if unbounded or (first is not None and first - REACH_BACK_DAYS <= facts.first_day):
-                return None
-            if first is not None and first - REACH_BACK_DAYS < start:
-                cohort_firsts = {k: _period_start_day(first - REACH_BACK_DAYS, k) for k in PERIOD_TYPES}
-                wide_since = day_to_date(min(cohort_firsts.values()) - LOOKBACK_DAYS)
-                if wide_since < since:
-                    cohort_frames = window_frames(everything, wide_since)
+        first, unbounded = _first_affected_day(
+            facts_then, facts_now, persons, facts_rows, facts.first_day, facts.end_day)
+        if unbounded or (first is not None and first - REACH_BACK_DAYS <= facts.first_day):
+            return None
+        if first is not None and first - REACH_BACK_DAYS < start:
+            cohort_firsts = {k: _period_start_day(first - REACH_BACK_DAYS, k) for k in PERIOD_TYPES}
+            wide_since = day_to_date(min(cohort_firsts.values()) - LOOKBACK_DAYS)
+            if wide_since < since:
+                cohort_frames = window_frames(everything, wide_since)
     if cohort_firsts == firsts:
         windows = [(tuple(INDICATORS), firsts, frames)]
     else:
-        windows.append((COHORT_INDICATORS, cohort_firsts, cohort_frames))
+        windows = [(OTHER_INDICATORS, firsts, frames), (COHORT_INDICATORS, cohort_firsts, cohort_frames)]
     overrides = Overrides(
         first_day=facts.first_day,
         end_day=facts.end_day,

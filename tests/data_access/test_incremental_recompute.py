@@ -323,5 +323,8 @@ def test_first_affected_day_by_hand():
     after_s = facts([("a", 1940, "M"), ("b", np.nan, "K"), ("c", 1950, "K"), ("d", 1960, "M")])
     assert _first_affected_day(before, after_s, {"a"}, first_row, lo, hi) == (date_to_day(dt.date(2024, 3, 1)), False)
     assert _first_affected_day(before, after_s, {"b"}, first_row, lo, hi) == (date_to_day(dt.date(2024, 5, 1)), False)
-    # a changed person without a dated row: no bound
-    assert _first_affected_day(before, after_s, {"a", "x"}, first_row, lo, hi) == (None, True)
+    # unchanged persons among those passed count for nothing ...
+    assert _first_affected_day(before, after, {"a", "c", "d"}, first_row, lo, hi) == (None, False)
+    # ... but a changed person without a dated row (x: birth year now known, no rows): no bound
+    after_x = pd.concat([after_s, facts([("x", 1950, "K")])])
+    assert _first_affected_day(before, after_x, {"a", "x"}, first_row, lo, hi) == (None, True)
