@@ -104,6 +104,28 @@ async def _load(base: str, sessions: int, rounds: int,
     return times, errors, wall
 
 
+def measure(pids: list[int], n: int, think: tuple[float, float], load) -> tuple[dict, str]:
+    """Run the coroutine ``load`` (-> times, errors, wall seconds); the figures every load row has, and a summary line.
+
+    CPU and peak memory are summed (CPU) or the highest (memory) over the server processes ``pids``.
+    """
+    server0, busy0 = sum(cpu_seconds(p) for p in pids), machine_busy_seconds()
+    times, errors, wall = asyncio.run(load)
+    server_s, busy_s = sum(cpu_seconds(p) for p in pids) - server0, machine_busy_seconds() - busy0
+    row = {
+        "sessions": n, "clicking": f"reading {think[0]:g}–{think[1]:g} s" if think[1] else "back to back",
+        "scale": 1, "backend": "SQLite", "runs": len(times),
+        "median_s": statistics.median(times) if times else float("nan"),
+        "p95_s": _percentile(times, 0.95) if times else float("nan"),
+        "errors": len(errors), "error_kinds": sorted(set(errors))[:5], "wall_s": wall,
+        "server_cpu_s": server_s, "machine_cpu_s": busy_s, "server_peak_mb": max(peak_rss_mb(p) for p in pids),
+    }
+    line = (f"({row['clicking']}): p50 {row['median_s'] * 1000:.0f} ms, p95 {row['p95_s'] * 1000:.0f} ms, "
+            f"{len(errors)} errors, {len(times)} page views in {wall:.0f} s; CPU: server {server_s:.0f} s, "
+            f"machine {busy_s:.0f} s")
+    return row, line
+
+
 def run(session_counts: tuple[int, ...] = (10, 25, 50), rounds: int = 2,
         stress_counts: tuple[int, ...] = (50,)) -> list[dict]:
     """Sessions with reading time at each of ``session_counts``, then back to back at ``stress_counts``."""
@@ -112,22 +134,9 @@ def run(session_counts: tuple[int, ...] = (10, 25, 50), rounds: int = 2,
     with sample_app() as base:
         asyncio.run(_load(base, 1, 1))  # warm the caches once, as a running service would be
         for n, think in plan:
-            server0, busy0 = cpu_seconds(base.pid), machine_busy_seconds()
-            times, errors, wall = asyncio.run(_load(base, n, rounds, think))
-            server_s, busy_s = cpu_seconds(base.pid) - server0, machine_busy_seconds() - busy0
-            clicking = f"reading {think[0]:g}–{think[1]:g} s" if think[1] else "back to back"
-            row = {
-                "benchmark": f"load: {n} concurrent sessions, page click → page drawn",
-                "sessions": n, "clicking": clicking, "scale": 1, "backend": "SQLite", "runs": len(times),
-                "median_s": statistics.median(times) if times else float("nan"),
-                "p95_s": _percentile(times, 0.95) if times else float("nan"),
-                "errors": len(errors), "error_kinds": sorted(set(errors))[:5], "wall_s": wall,
-                "server_cpu_s": server_s, "machine_cpu_s": busy_s, "server_peak_mb": peak_rss_mb(base.pid),
-            }
-            print(f"load {n} ({clicking}): p50 {row['median_s'] * 1000:.0f} ms, p95 {row['p95_s'] * 1000:.0f} ms, "
-                  f"{len(errors)} errors, {len(times)} page views in {wall:.0f} s; CPU: server {server_s:.0f} s, "
-                  f"machine {busy_s:.0f} s")
-            out.append(row)
+            row, line = measure([base.pid], n, think, _load(base, n, rounds, think))
+            print(f"load {n} {line}")
+            out.append({"benchmark": f"load: {n} concurrent sessions, page click → page drawn", **row})
     return out
 
 

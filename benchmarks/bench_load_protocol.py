@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import statistics
 import time
 
-from benchmarks.bench_load import PAGES, RAMP_S, THINK_S, _percentile
-from benchmarks.common import cpu_seconds, machine_busy_seconds, peak_rss_mb, sample_apps
+from benchmarks.bench_load import PAGES, RAMP_S, THINK_S, measure
+from benchmarks.common import sample_apps
 
 TIMEOUT_S = 60.0
 
@@ -123,27 +122,15 @@ def run(session_counts: tuple[int, ...] = (10, 25, 50), rounds: int = 2,
     plan = [(n, THINK_S) for n in session_counts] + [(n, (0.0, 0.0)) for n in stress_counts]
     with sample_apps(processes) as apps:
         asyncio.run(_load(apps, len(apps), 1, (0.0, 0.0)))  # warm the caches once, as a running service would be
+        where = "" if processes == 1 else f", {processes} Streamlit processes"
         for n, think in plan:
-            server0, busy0 = sum(cpu_seconds(a.pid) for a in apps), machine_busy_seconds()
-            times, errors, wall = asyncio.run(_load(apps, n, rounds, think))
-            server_s, busy_s = sum(cpu_seconds(a.pid) for a in apps) - server0, machine_busy_seconds() - busy0
-            clicking = f"reading {think[0]:g}–{think[1]:g} s" if think[1] else "back to back"
-            where = "" if processes == 1 else f", {processes} Streamlit processes"
-            row = {
+            row, line = measure([a.pid for a in apps], n, think, _load(apps, n, rounds, think))
+            print(f"load protocol {n}{where} {line}")
+            out.append({
                 "benchmark": f"load (protocol clients{where}): {n} concurrent sessions, rerun sent → script finished",
-                "sessions": n, "clicking": clicking, "client": "protocol" + (f", {processes} processes" if processes > 1 else ""),
-                "processes": processes, "scale": 1, "backend": "SQLite",
-                "runs": len(times),
-                "median_s": statistics.median(times) if times else float("nan"),
-                "p95_s": _percentile(times, 0.95) if times else float("nan"),
-                "errors": len(errors), "error_kinds": sorted(set(errors))[:5], "wall_s": wall,
-                "server_cpu_s": server_s, "machine_cpu_s": busy_s,
-                "server_peak_mb": max(peak_rss_mb(a.pid) for a in apps),
-            }
-            print(f"load protocol {n}{where} ({clicking}): p50 {row['median_s'] * 1000:.0f} ms, "
-                  f"p95 {row['p95_s'] * 1000:.0f} ms, {len(errors)} errors, {len(times)} page views in {wall:.0f} s; "
-                  f"CPU: server {server_s:.0f} s, machine {busy_s:.0f} s")
-            out.append(row)
+                "client": "protocol" + (f", {processes} processes" if processes > 1 else ""), "processes": processes,
+                **row,
+            })
     return out
 
 
