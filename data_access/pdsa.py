@@ -69,6 +69,7 @@ __all__ = [
     "list_areas",
     "list_cycles",
     "list_phases",
+    "phase_dates",
     "phases_for",
     "update_area",
     "update_cycle",
@@ -1115,6 +1116,30 @@ def phases_for(
     )
     with engine.connect() as conn:
         return list(conn.execute(stmt).scalars())
+
+
+def phase_dates(
+    *, access: AccessContext, municipality_code: str, engine: Engine | None = None
+) -> dict[str, list[dt.date]]:
+    """Start dates of the stored SPC phases of every indicator of one municipality, ascending per indicator.
+
+    The same rule as :func:`phases_for` (any viewer of the municipality may
+    ask); one query for a whole page of tiles instead of one per indicator.
+    """
+    access = check_viewer(access)
+    _scope(access, municipality_code)
+    engine = engine or get_engine()
+    stmt = (
+        select(_P.c.indicator_id, _P.c.start_date)
+        .where(_P.c.municipality_code == municipality_code, _P.c.deleted_at.is_(None))
+        .distinct()
+        .order_by(_P.c.indicator_id, _P.c.start_date)
+    )
+    out: dict[str, list[dt.date]] = {}
+    with engine.connect() as conn:
+        for indicator_id, start in conn.execute(stmt):
+            out.setdefault(indicator_id, []).append(start)
+    return out
 
 
 def annotations_for(

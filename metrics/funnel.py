@@ -8,6 +8,7 @@ funnel is smooth rather than stepped at small denominators.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -37,23 +38,46 @@ def proportion_limits(centre: float, n: Sequence[float], level: float) -> tuple[
 
 
 def rate_limits(centre: float, exposure: Sequence[float], level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper limits of a rate (events per unit of exposure) around ``centre``."""
+    """Lower and upper limits of a rate (events per unit of exposure) around ``centre``.
+
+    Exposures are positive but may be far below 1 (a month's person-years/1 000
+    of a small municipality is about 0.04). Both limits are clipped at 0: where
+    fewer than one event is expected the interpolation (A.1) can fall below 0.
+    """
     e = np.asarray(exposure, dtype=float)
     dist = stats.poisson(centre * e)
     lo = _interpolated(dist, (1 - level) / 2, e) / e
     hi = _interpolated(dist, 1 - (1 - level) / 2, e) / e
-    return np.clip(lo, 0, None), hi
+    return np.clip(lo, 0, None), np.clip(hi, 0, None)
 
 
-def funnel_frame(kind: str, centre: float, n_max: float, *, n_min: float = 1.0, points: int = 200) -> pd.DataFrame:
-    """Limits on a log-spaced grid of denominators for drawing: columns n, lower_95, upper_95, lower_998, upper_998."""
-    grid = np.unique(np.geomspace(max(n_min, 1.0), max(n_max, n_min + 1) * 1.1, points).round(6))
+def funnel_frame(
+    kind: str, centre: float, n_max: float, *, n_min: float | None = None, points: int = 200
+) -> pd.DataFrame:
+    """Limits on a log-spaced grid of denominators for drawing: columns n, lower_95, upper_95, lower_998, upper_998.
+
+    The grid runs from ``n_min`` to a tenth beyond ``n_max``, so that every
+    unit with a denominator in ``[n_min, n_max]`` has limits drawn around it.
+    Proportions: whole denominators from at least 1 (the binomial n); default
+    ``n_min`` 1. Rates: any positive exposure, no floor at 1 (person-years/1 000
+    of a month are 0.04–0.5 for the sample municipalities); default
+    ``n_min`` a hundredth of ``n_max``.
+    """
+    fn = proportion_limits if kind == "proportion" else rate_limits
+    if kind == "proportion":
+        lo = max(math.floor(n_min if n_min is not None else 1.0), 1)
+        hi = max(math.ceil(n_max * 1.1), lo + 1)
+        grid = np.unique(np.geomspace(lo, hi, points).round())
+    else:
+        lo = n_min if n_min is not None else n_max / 100
+        if not (math.isfinite(lo) and lo > 0 and math.isfinite(n_max)):
+            raise ValueError(f"funnel_frame: rate exposures must be positive and finite, got {n_min=}, {n_max=}")
+        grid = np.geomspace(lo, max(n_max * 1.1, lo * 2), points)
     out = {"n": grid}
     for level in LEVELS:
-        fn = proportion_limits if kind == "proportion" else rate_limits
-        lo, hi = fn(centre, grid, level)
+        lo_limit, hi_limit = fn(centre, grid, level)
         tag = "95" if level == 0.95 else "998"
-        out[f"lower_{tag}"], out[f"upper_{tag}"] = lo, hi
+        out[f"lower_{tag}"], out[f"upper_{tag}"] = lo_limit, hi_limit
     return pd.DataFrame(out)
 
 

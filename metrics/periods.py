@@ -109,6 +109,34 @@ def period_labels(pidx, kind: str) -> list[str]:
     return out
 
 
+DEFAULT_WINDOW_MONTHS = 36
+"""The date range shown (and judged) by default: the last 36 months of data. Trender, Översikt and the
+other filtered pages start there; Månadsuppföljning judges the 36 months up to its chosen month, so that
+with the latest month every page says the same about a series."""
+
+MONTHS_SV: tuple[str, ...] = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)  # fmt: skip
+"""Swedish month names (lower case, as written inside a sentence)."""
+
+
+def period_label_sv(period: str) -> str:
+    """'2025-03' → 'mars 2025', '2025-Q1' → 'kvartal 1 2025', '2025' → '2025'."""
+    if "-Q" in period:
+        year, q = period.split("-Q")
+        return f"kvartal {q} {year}"
+    if "-" in period:
+        year, month = period.split("-")
+        return f"{MONTHS_SV[int(month) - 1]} {year}"
+    return period
+
+
+def grain_of(period: str) -> str:
+    """'2025-03' → 'month', '2025-Q1' → 'quarter', '2025' → 'year'."""
+    return "quarter" if "-Q" in period else ("month" if "-" in period else "year")
+
+
 def parse_period(label: str) -> tuple[str, dt.date, dt.date]:
     """``"2025-Q1"`` → ``("quarter", 2025-01-01, 2025-03-31)`` (inclusive end)."""
     text = label.strip()

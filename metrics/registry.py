@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from data_access.contract import TABLES
 from metrics.ci import METHODS as CI_METHODS
+from metrics.spc import CHART_TYPES
 
 Direction = Literal["higher", "lower"]
 ValueKind = Literal["proportion", "rate", "rate_point", "median", "count"]
@@ -38,6 +39,8 @@ THEMES: tuple[str, ...] = (
     "Målgrupper",
 )
 CADENCES: tuple[str, ...] = ("month", "quarter", "year")
+GRAIN_WORDS_SV: dict[str, str] = {"month": "månad", "quarter": "kvartal", "year": "år"}
+GRAIN_DEFINITE_SV: dict[str, str] = {"month": "månaden", "quarter": "kvartalet", "year": "året"}
 VALUE_KINDS: tuple[str, ...] = ("proportion", "rate", "rate_point", "median", "count")
 # Value kinds with a population denominator: "rate" per 1 000 and year (annualised),
 # "rate_point" per 1 000 without annualisation (the Målgrupper cohorts).
@@ -139,6 +142,31 @@ class Indicator:
     lookback_days: int = 0
     # Population age bands behind the denominator of a rate.
     population_bands: tuple[str, ...] = ()
+    # The SPC chart every page draws and judges the indicator by (metrics.series.default_chart_for); None:
+    # chosen from the unit and value kind. The Målgrupper cohorts use the run chart (issue 12), on every page.
+    spc_chart: str | None = None
+
+    def unit_for(self, grain: str) -> str:
+        """The unit with its time unit, in the same words on every page.
+
+        Annualised rates carry "och år" in their unit already; a per-period
+        rate (``rate_point``, the Målgrupper cohorts) names its period: "per
+        1 000 inv. 75+ och månad" (persons during the month, not annualised).
+        """
+        if self.value_kind == "rate_point":
+            return f"{self.unit} och {GRAIN_WORDS_SV[grain]}"
+        return self.unit
+
+    def rate_note_sv(self, grain: str) -> str | None:
+        """Why a rate's time unit is what it is (shown beside rates, where per-year and per-period rates meet)."""
+        if self.value_kind == "rate" and grain != "year":
+            return "Omräknat till helår (× 12 / antal månader i perioden), så att månad, kvartal och år går att jämföra."
+        if self.value_kind == "rate_point":
+            return (
+                f"Personer under {GRAIN_DEFINITE_SV[grain]}, inte omräknat till år: varje person räknas en gång "
+                "per period."
+            )
+        return None
 
     @property
     def ci_method_sv(self) -> str:
@@ -494,6 +522,7 @@ _LIST: tuple[Indicator, ...] = (
         cadence="month",
         ci_method="garwood",
         theme="Målgrupper",
+        spc_chart="run",
         sex_breakdown=True,
         value_kind="rate_point",
         population_bands=_BANDS_75,
@@ -522,6 +551,7 @@ _LIST: tuple[Indicator, ...] = (
         cadence="month",
         ci_method="garwood",
         theme="Målgrupper",
+        spc_chart="run",
         sex_breakdown=True,
         value_kind="rate_point",
         population_bands=_BANDS_75,
@@ -558,6 +588,7 @@ _LIST: tuple[Indicator, ...] = (
         cadence="month",
         ci_method="garwood",
         theme="Målgrupper",
+        spc_chart="run",
         sex_breakdown=True,
         value_kind="rate_point",
         lookahead_days=14,
@@ -588,6 +619,7 @@ _LIST: tuple[Indicator, ...] = (
         cadence="month",
         ci_method="garwood",
         theme="Målgrupper",
+        spc_chart="run",
         sex_breakdown=True,
         value_kind="rate_point",
         lookahead_days=14,
@@ -617,6 +649,7 @@ _LIST: tuple[Indicator, ...] = (
         cadence="month",
         ci_method="garwood",
         theme="Målgrupper",
+        spc_chart="run",
         sex_breakdown=True,
         value_kind="rate_point",
         population_bands=_BANDS_75,
@@ -648,6 +681,7 @@ _LIST: tuple[Indicator, ...] = (
         cadence="month",
         ci_method="wilson",
         theme="Målgrupper",
+        spc_chart="run",
         sex_breakdown=True,
         value_kind="proportion",
         lookahead_days=60,
@@ -678,6 +712,8 @@ def _check(ind: Indicator) -> None:
         problems.append(f"direction {ind.direction!r}")
     if ind.value_kind not in VALUE_KINDS:
         problems.append(f"value_kind {ind.value_kind!r} not in {VALUE_KINDS}")
+    if ind.spc_chart is not None and ind.spc_chart not in CHART_TYPES:
+        problems.append(f"spc_chart {ind.spc_chart!r} not in {CHART_TYPES}")
     unknown = [t for t in ind.source_tables if t not in TABLES]
     if unknown:
         problems.append(f"unknown source tables {unknown}")

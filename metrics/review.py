@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from metrics.overview import overview_tiles
+from metrics.periods import DEFAULT_WINDOW_MONTHS, period_label_sv
 from metrics.registry import INDICATORS
-from metrics.series import describe_sv, indicator_spc, period_label_sv
+from metrics.series import data_starts
 
 # --------------------------------------------------------------------------- PDSA vocabulary
 
@@ -53,7 +54,8 @@ REVIEW_COLUMNS = [
     "indicator_id", "name", "unit", "theme", "direction", "status", "period", "period_label", "is_current",
     "value", "suppressed", "target_text", "target_status", "target_value",
     "prev_1_period", "prev_1", "prev_2_period", "prev_2", "prev_3_period", "prev_3",
-    "variation", "variation_label", "assurance", "assurance_label", "sentence", "n_phases", "open_cycles",
+    "variation", "variation_label", "assurance", "assurance_label", "sentence", "few_crossings", "headline",
+    "n_phases", "open_cycles",
 ]  # fmt: skip
 OPEN_CYCLE_COLUMNS = [
     "cycle_id", "area_id", "area_title", "cycle_number", "title", "status", "status_label", "start_date",
@@ -102,7 +104,10 @@ def monthly_review(
 
     ``results`` is the stored tidy table of monthly periods (rows of other
     municipalities, sexes or later months are ignored: the review shows the
-    month as it was). ``targets`` and ``baseline`` are as for
+    month as it was). Each indicator is judged on :func:`review_rows`, the
+    36 months up to ``month``, with the warm-up periods and phases every
+    other page uses, so with the latest month the verdicts are Översikt's
+    and Trender's. ``targets`` and ``baseline`` are as for
     :func:`metrics.overview.overview_tiles`. ``cycles`` has the columns of
     ``data_access.pdsa.CYCLE_COLUMNS`` (deleted cycles already left out);
     ``phases`` maps an indicator id to the start dates of its stored SPC
@@ -119,14 +124,11 @@ def monthly_review(
     phases = phases or {}
     month_start = pd.Period(month, freq="M").start_time
     ids = list(indicator_ids) if indicator_ids is not None else list(INDICATORS)
-    rows = results[
-        (results["municipality_code"] == municipality_code)
-        & (results["sex"] == sex)
-        & (pd.to_datetime(results["period_start"]) <= month_start)
-    ]
+    rows = review_rows(results, municipality_code=municipality_code, month=month, sex=sex)
     tiles = overview_tiles(
-        rows, targets, municipality=municipality_code, sex=sex, indicator_ids=ids, baseline=baseline
-    )
+        rows, targets, municipality=municipality_code, sex=sex, indicator_ids=ids, baseline=baseline,
+        data_start=data_starts(results), phases=phases,
+    )  # fmt: skip
     mine = _cycles_of(cycles, municipality_code)
     open_cycles = _open_cycles(mine, month)
     decisions = _decisions(mine, month)
@@ -140,17 +142,6 @@ def monthly_review(
         row = {c: tile.get(c) for c in REVIEW_COLUMNS}
         row["is_current"] = tile["period"] == month
         row["n_phases"] = len({d for d in dates if d <= month_start + pd.offsets.MonthEnd(0)})
-        if tile["status"] == "ok" and dates:
-            table, summary = indicator_spc(
-                series, INDICATORS[ind_id], target=tile["target_value"], phase_dates=dates
-            )
-            row.update(
-                variation=summary["variation"],
-                variation_label=summary["variation_label"],
-                assurance=summary["assurance"],
-                assurance_label=summary["assurance_label"],
-                sentence=describe_sv(table, summary),
-            )
         latest = tile["period"] or month
         for k in range(1, PREVIOUS_MONTHS + 1):
             period = str(pd.Period(latest, freq="M") - k)
@@ -169,6 +160,23 @@ def monthly_review(
         open_cycles=open_cycles,
         decisions=decisions,
     )
+
+
+def review_rows(results: pd.DataFrame, *, municipality_code: str, month: str, sex: str = "T") -> pd.DataFrame:
+    """The rows a review judges: one municipality and sex, the :data:`DEFAULT_WINDOW_MONTHS` months up to
+    and including ``month`` (the Översikt and Trender default range, ending at the chosen month).
+
+    The review's table and the pack's charts both use these rows, so they say what the pages say.
+    """
+    end = pd.Period(month, freq="M")
+    first = (end - (DEFAULT_WINDOW_MONTHS - 1)).start_time
+    starts = pd.to_datetime(results["period_start"])
+    return results[
+        (results["municipality_code"] == municipality_code)
+        & (results["sex"] == sex)
+        & (starts >= first)
+        & (starts <= end.start_time)
+    ]
 
 
 def _missing(value) -> bool:

@@ -1,4 +1,4 @@
-"""From tidy indicator rows to an SPC table and a plain-language sentence.
+"""From tidy indicator rows to an SPC table and its verdict.
 
 Pages call :func:`indicator_spc` with the stored rows of one indicator,
 municipality and sex; this module decides which points count (complete
@@ -15,36 +15,22 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from metrics.spc import improvement_from_direction, recommend_chart, spc_table, summarise_table
+from metrics.periods import MONTHS_IN, MONTHS_SV, grain_of, period_label_sv  # noqa: F401 (re-exported)
+from metrics.spc import improvement_from_direction, recommend_chart, spc_table
+from metrics.verdict import Verdict, judge
 
-MONTHS_SV = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)
-MONTHS_PER_GRAIN = {"month": 1, "quarter": 3, "year": 12}
-
-
-def period_label_sv(period: str) -> str:
-    """'2025-03' → 'mars 2025', '2025-Q1' → 'kvartal 1 2025', '2025' → '2025'."""
-    if "-Q" in period:
-        year, q = period.split("-Q")
-        return f"kvartal {q} {year}"
-    if "-" in period:
-        year, month = period.split("-")
-        return f"{MONTHS_SV[int(month) - 1]} {year}"
-    return period
-
-
-def grain_of(period: str) -> str:
-    return "quarter" if "-Q" in period else ("month" if "-" in period else "year")
+MONTHS_PER_GRAIN = MONTHS_IN
 
 
 def default_chart_for(indicator, denominators: Sequence[float] | None = None) -> str:
-    """The registry decides: proportions → P (P′ for large denominators), rates → U′, medians and counts → I.
+    """The registry decides: its ``spc_chart`` where set (the Målgrupper cohorts: the run chart), otherwise
+    proportions → P (P′ for large denominators), rates → U′, medians and counts → I.
 
-    ``rate_point`` (the Målgrupper cohorts, per 1 000 inhabitants, not
-    annualised) is a rate with population denominators, hence U′ as well.
+    ``rate_point`` (per 1 000 inhabitants, not annualised) is a rate with
+    population denominators, hence U′ when no chart is set.
     """
+    if getattr(indicator, "spc_chart", None):
+        return indicator.spc_chart
     kind = indicator.value_kind
     if kind in ("median", "count"):
         return "i"
@@ -84,6 +70,17 @@ def spc_inputs(rows: pd.DataFrame, indicator, chart: str) -> dict:
     return {"values": vals, "denominators": None, "scale": 1.0}
 
 
+def data_starts(results: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Per indicator, the first period with underlag in ``results`` (the whole stored table of one period
+    type, not a chosen date range): where the look-back windows begin to fill (see :func:`indicator_spc`).
+
+    Every page that judges a series passes this, so the warm-up exclusions are the same everywhere.
+    """
+    with_underlag = results[results["status"] != "saknar_underlag"]
+    starts = with_underlag.groupby("indicator_id", observed=True)["period_start"].min()
+    return {str(k): pd.Timestamp(v) for k, v in starts.items()}
+
+
 WARM_UP_REASON = "inkörning: historiken bakåt är ofullständig i början av data"
 
 
@@ -114,8 +111,11 @@ def indicator_spc(
     phase_dates: Sequence[pd.Timestamp] = (),
     rules: str = "anhoej",
     data_start: pd.Timestamp | dt.date | str | None = None,
-) -> tuple[pd.DataFrame, dict]:
-    """SPC table and summary for one series (one indicator, municipality and sex).
+) -> tuple[pd.DataFrame, Verdict]:
+    """SPC table and its verdict for one series (one indicator, municipality and sex).
+
+    The verdict (:func:`metrics.verdict.judge`) is what every page says about
+    the series; the table is what the chart beside it draws.
 
     ``target`` is in the indicator's unit (per cent for proportions); it is
     converted to the chart's unit. The returned table is in the chart's
@@ -149,49 +149,5 @@ def indicator_spc(
         dates=dates,
     )
     table = spc_table(inputs["values"], **kwargs)
-    summary = summarise_table(table)
     table["period"] = rows["period"].to_numpy()
-    return table, summary
-
-
-def describe_sv(table: pd.DataFrame, summary: dict) -> str:
-    """One plain sentence under a chart: what the variation says, in Swedish."""
-    used = table[~table["excluded"] & table["value"].notna()]
-    if len(used) < 2:
-        return "För få värden för att bedöma förändring."
-    variation = summary["variation"]
-    parts = []
-    if variation == "common_cause":
-        parts.append("Ingen säker förändring: värdena varierar slumpmässigt kring mittlinjen.")
-    else:
-        kind = (
-            "Förbättring" if "improvement" in variation else "Försämring" if "concern" in variation else "Förändring"
-        )
-        since = _signal_start(table)
-        parts.append(f"{kind} sedan {period_label_sv(since)}." if since else f"{kind}: tydlig signal i senaste perioden.")
-    if summary["phase"] > 1:
-        first = table[table["phase"] == summary["phase"]]["period"].iloc[0]
-        parts.append(f"Nya gränser från {period_label_sv(first)}.")
-    if summary.get("provisional"):
-        parts.append("Gränserna är preliminära (färre än 12 värden).")
-    return " ".join(parts)
-
-
-def _signal_start(table: pd.DataFrame) -> str | None:
-    """The first period of the latest unbroken stretch of special-cause points on one side.
-
-    A shift makes two long runs (before: one side of the centre, after: the
-    other); the change dates from the start of the latest one.
-    """
-    last_phase = table["phase"].max()
-    t = table[(table["phase"] == last_phase) & ~table["excluded"] & table["value"].notna()]
-    special = (t["special_cause"] | (t["run_signal"] & t["long_run"])).to_numpy()
-    side = np.sign(t["value"].to_numpy() - t["centre"].to_numpy())
-    if not special.any():
-        # A crossings signal belongs to the phase: say since its start.
-        return str(t["period"].iloc[0]) if len(t) else None
-    end = int(np.flatnonzero(special)[-1])
-    start = end
-    while start - 1 >= 0 and special[start - 1] and side[start - 1] == side[end]:
-        start -= 1
-    return str(t["period"].iloc[start])
+    return table, judge(table)

@@ -47,6 +47,8 @@ __all__ = [
     "CHART_TYPES",
     "IMPROVEMENT_DIRECTIONS",
     "POINT_TYPE_LABELS_SV",
+    "RULES_IN_SET",
+    "RULE_LABELS_SV",
     "RULE_SETS",
     "VARIATION_CODES",
     "VARIATION_LABELS_SV",
@@ -117,9 +119,12 @@ ASSURANCE_CODES: tuple[str, ...] = (
     "hit_and_miss",
     "no_target",
     "not_assessable",
+    "new_level",
 )
 """Assurance icon codes. ``not_assessable``: a target exists but there are no
-process limits (run chart, too few points) or no improvement direction."""
+process limits (run chart, too few points) or no improvement direction.
+``new_level``: the latest point is special cause, so the limits describe a
+process that has already moved; target assurance waits for new limits."""
 
 VARIATION_LABELS_SV: dict[str, str] = {
     "common_cause": "Vanlig variation",
@@ -138,8 +143,25 @@ ASSURANCE_LABELS_SV: dict[str, str] = {
     "hit_and_miss": "Målet nås ibland",
     "no_target": "Inget mål",
     "not_assessable": "Måluppfyllelse kan inte bedömas",
+    "new_level": "Ny nivå – måluppfyllelsen bedöms när gränserna räknats om",
 }
 """Swedish labels for the assurance codes."""
+
+RULE_LABELS_SV: dict[str, str] = {
+    "outside": "utanför gränserna",
+    "long_run": "ovanligt lång serie",
+    "shift": "7 i rad på samma sida",
+    "trend": "7 i rad stigande/fallande",
+    "two_in_three": "2 av 3 nära gränsen",
+}
+"""Swedish names of the rules, as the chart's table and the verdict write them."""
+
+RULES_IN_SET: dict[str, tuple[str, ...]] = {
+    "anhoej": ("outside", "long_run"),
+    "nhs": ("outside", "shift", "trend", "two_in_three"),
+    "both": ("outside", "long_run", "shift", "trend", "two_in_three"),
+}
+"""The point rules each ``rules`` setting applies (the column names of :func:`spc_table`)."""
 
 POINT_TYPE_LABELS_SV: dict[str, str] = {
     "common": "Vanlig variation",
@@ -167,6 +189,7 @@ class SpcOptions:
     exclude: dict[int, str] = field(default_factory=dict)
     rules: str = "anhoej"
     screen: bool = True
+    extend_short_phases: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict form (lists instead of tuples) for ``DataFrame.attrs``."""
@@ -193,6 +216,7 @@ def _validate_options(
     exclude: Iterable[int] | Mapping[int, str] | None,
     rules: str,
     screen: bool,
+    extend_short_phases: bool = True,
 ) -> SpcOptions:
     """Check every option once, with messages naming the field and the allowed values."""
     chart = _validate_choice("chart", chart, CHART_TYPES)
@@ -200,6 +224,8 @@ def _validate_options(
     rules = _validate_choice("rules", rules, RULE_SETS)
     if not isinstance(screen, bool | np.bool_):
         raise ValueError(f"screen must be True or False; got {screen!r}")
+    if not isinstance(extend_short_phases, bool | np.bool_):
+        raise ValueError(f"extend_short_phases must be True or False; got {extend_short_phases!r}")
 
     if target is not None:
         try:
@@ -250,6 +276,7 @@ def _validate_options(
         exclude=dict(sorted(excl.items())),
         rules=rules,
         screen=bool(screen),
+        extend_short_phases=bool(extend_short_phases),
     )
 
 
@@ -682,6 +709,28 @@ def _dates_of(values: Any, dates: Any, n: int) -> pd.DatetimeIndex | None:
 # --------------------------------------------------------------------------- table
 
 
+def _limits_phases(phase: np.ndarray, used: np.ndarray, *, extend: bool) -> np.ndarray:
+    """Per point, the phase whose own points set its centre and limits.
+
+    Normally a point's own phase. With ``extend``, a later phase with fewer
+    than :data:`MIN_POINTS_FOR_FIRM_LIMITS` used points has no limits of its
+    own yet: it is judged against the limits of the phase before it,
+    extended (recursively, so two short phases in a row both use the last
+    phase that had enough points, or phase 1). The runs analysis and the
+    other rules then run over the whole group, so a change that began before
+    the phase boundary stays visible after it ("förbättring jämfört med fas
+    1"). This follows Making Data Count's advice to recalculate limits only
+    when a new phase has enough points (docs/spc.md, deviations).
+    """
+    source: dict[int, int] = {}
+    for k in (int(p) for p in np.unique(phase)):
+        short = int(used[phase == k].sum()) < MIN_POINTS_FOR_FIRM_LIMITS
+        source[k] = source[k - 1] if (extend and k > 1 and short) else k
+    return np.array([source[int(k)] for k in phase], dtype=int)
+
+
+
+
 def spc_table(
     values: Sequence[float] | np.ndarray | pd.Series,
     *,
@@ -695,6 +744,7 @@ def spc_table(
     rules: str = "anhoej",
     screen: bool = True,
     dates: Sequence[Any] | pd.DatetimeIndex | None = None,
+    extend_short_phases: bool = True,
 ) -> pd.DataFrame:
     """SPC table: one row per point with centre line, limits, rule flags and point type.
 
@@ -718,7 +768,8 @@ def spc_table(
         only (a baseline) and extend them over the rest of the phase.
     phases
         Point positions (0-based) where a new phase starts, e.g. when a PDSA
-        change was adopted; each phase gets its own centre and limits.
+        change was adopted; each phase gets its own centre and limits once
+        it has 12 used points (before that, see ``extend_short_phases``).
     exclude
         Point positions, or ``{position: reason}``; excluded points are shown
         but not used for limits or rules.
@@ -729,11 +780,17 @@ def spc_table(
         Screen moving ranges above 3.267 × AMR (I chart only).
     dates
         Optional dates of the points (overrides a Series' index).
+    extend_short_phases
+        ``True`` (default): a later phase with fewer than 12 used points is
+        judged against the previous phase's limits, extended, with the rules
+        run over both (``limits_phase`` names the phase whose points set the
+        limits). ``False``: every phase computes its own (provisional)
+        limits from however few points it has.
 
     Returns
     -------
     pandas.DataFrame
-        Columns: ``x, date, phase, value, numerator, denominator, centre,
+        Columns: ``x, date, phase, limits_phase, value, numerator, denominator, centre,
         lower, upper, sigma, target, chart, excluded, exclude_reason, baseline,
         provisional, outside, long_run, run_signal, shift, trend,
         two_in_three, special_cause, signal_side, point_type``. ``value``,
@@ -757,6 +814,7 @@ def spc_table(
         exclude=exclude,
         rules=rules,
         screen=screen,
+        extend_short_phases=extend_short_phases,
     )
     date_idx = _dates_of(values, dates, n)
 
@@ -791,6 +849,7 @@ def spc_table(
     phase = np.ones(n, dtype=int)
     for k, start in enumerate(opts.phases, start=2):
         phase[start:] = k
+    limits_phase = _limits_phases(phase, used, extend=opts.extend_short_phases)
 
     centre = np.full(n, np.nan)
     sigma = np.full(n, np.nan)
@@ -806,10 +865,12 @@ def spc_table(
     upper = np.full(n, np.nan)
 
     limit_fn = _LIMIT_FUNCTIONS[opts.chart]
-    for k in np.unique(phase):
-        idx = np.flatnonzero(phase == k)
-        base = used[idx].copy()
-        if k == 1 and opts.freeze is not None:
+    # One analysis per group of phases that share limits: a phase with its own limits, followed by the
+    # short phases that are still judged against them (see _limits_phases).
+    for g in np.unique(limits_phase):
+        idx = np.flatnonzero(limits_phase == g)
+        base = used[idx] & (phase[idx] == g)
+        if g == 1 and opts.freeze is not None:
             base &= np.arange(idx.size) < opts.freeze
         baseline[idx] = base
         lim = limit_fn(value[idx], num[idx], den[idx], base, opts.screen)
@@ -884,6 +945,7 @@ def spc_table(
             "x": x,
             "date": date_col,
             "phase": phase,
+            "limits_phase": limits_phase,
             "value": value,
             "numerator": num,
             "denominator": den,
@@ -937,52 +999,75 @@ def _without_attrs(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarise_table(table: pd.DataFrame) -> dict[str, Any]:
-    """Summary of the last phase of an :func:`spc_table` result.
+    """Summary of the latest analysis of an :func:`spc_table` result.
 
-    Keys: ``chart, rules, improvement, phase, n_points, n_baseline,
-    n_useful, longest_run, longest_run_max, crossings, crossings_min,
-    run_signal, outside, special_cause, centre, lower, upper, target,
-    provisional, last_point_type, variation, assurance, variation_label,
+    The latest analysis is the last phase together with the phases that
+    share its limits (``limits_phase``): a short new phase is judged against
+    the limits of the phase before it, and so is its summary.
+
+    Keys: ``chart, rules, improvement, phase, limits_phase, n_points,
+    phase_points, n_baseline, n_useful, longest_run, longest_run_max,
+    crossings, crossings_min, run_signal, few_crossings, outside,
+    special_cause, centre, lower, upper, target, provisional,
+    last_point_type, variation, assurance, variation_label,
     assurance_label``.
 
-    Variation follows Making Data Count: the type of the latest used point.
-    With Anhøj rules a runs signal belongs to the whole phase (crossings
-    cannot be pinned to one point), so a phase with a runs signal gets a
-    special-cause icon, high or low by the side of its latest useful point.
-    Assurance compares the target with the limits at the latest used point.
+    * Variation is the type of the latest used point (Making Data Count):
+      special cause where the table marks that point, with the point's own
+      ``signal_side``; otherwise common cause. A long run marks its own
+      points (``long_run``), so a run that ended earlier in the phase does
+      not make the latest point special.
+    * ``few_crossings``: the runs signal of the analysis is unusually few
+      crossings *only* (no run longer than the maximum). It belongs to the
+      phase, not to a point, and has no direction.
+    * Assurance compares the target with the limits at the latest used
+      point, but only while those limits describe the present: when the
+      latest point is itself special cause (the process has moved), the code
+      is ``new_level`` and no "always/never" is claimed.
     """
     opts = table.attrs.get("spc_options")
     if not opts:
         raise ValueError("table must come from spc_table() (df.attrs['spc_options'] is missing)")
     table = _without_attrs(table)
     last_phase = int(table["phase"].max())
-    t = table[table["phase"] == last_phase]
+    limits_of = table["limits_phase"] if "limits_phase" in table.columns else table["phase"]
+    group = int(limits_of.iloc[-1])
+    t = table[limits_of == group]
+    in_phase = t[t["phase"] == last_phase]
     used = t[~t["excluded"] & np.isfinite(t["value"])]
     runs = runs_analysis(used["value"].to_numpy(), float(t["centre"].iloc[0]))
+    few_crossings = bool(
+        runs["signal"]
+        and opts["rules"] in ("anhoej", "both")
+        and runs["longest_run"] is not None
+        and runs["longest_run"] <= runs["longest_run_max"]
+    )
 
     if used.empty:
         last = t.iloc[-1]
         variation = "common_cause"
+        latest_special = False
     else:
         last = used.iloc[-1]
-        special = bool(last["special_cause"])
+        latest_special = bool(last["special_cause"])
         side = {"high": 1, "low": -1}.get(last["signal_side"], 0)
-        if not special and opts["rules"] in ("anhoej", "both") and runs["signal"]:
-            useful_sides = np.sign(used["value"].to_numpy() - used["centre"].to_numpy())
-            useful_sides = useful_sides[useful_sides != 0]
-            special, side = True, int(useful_sides[-1]) if useful_sides.size else 0
-        variation = variation_type(special=special, side=side, improvement=opts["improvement"])
+        variation = variation_type(special=latest_special, side=side, improvement=opts["improvement"])
 
     lower, upper = _py(last["lower"]), _py(last["upper"])
-    assurance = assurance_type(
-        lower=lower, upper=upper, target=opts["target"], improvement=opts["improvement"]
-    )
+    if latest_special and opts["target"] is not None:
+        assurance = "new_level"
+    else:
+        assurance = assurance_type(
+            lower=lower, upper=upper, target=opts["target"], improvement=opts["improvement"]
+        )
     return {
         "chart": opts["chart"],
         "rules": opts["rules"],
         "improvement": opts["improvement"],
         "phase": last_phase,
-        "n_points": int(len(t)),
+        "limits_phase": group,
+        "n_points": int(len(in_phase)),
+        "phase_points": int((~in_phase["excluded"] & np.isfinite(in_phase["value"])).sum()),
         "n_baseline": int(t["baseline"].sum()),
         "n_useful": runs["n_useful"],
         "longest_run": runs["longest_run"],
@@ -990,6 +1075,7 @@ def summarise_table(table: pd.DataFrame) -> dict[str, Any]:
         "crossings": runs["crossings"],
         "crossings_min": runs["crossings_min"],
         "run_signal": bool(runs["signal"]),
+        "few_crossings": few_crossings,
         "outside": int(t["outside"].sum()),
         "special_cause": int(t["special_cause"].sum()),
         "centre": _py(last["centre"]),
@@ -1018,6 +1104,7 @@ def spc_summary(
     rules: str = "anhoej",
     screen: bool = True,
     dates: Sequence[Any] | pd.DatetimeIndex | None = None,
+    extend_short_phases: bool = True,
 ) -> dict[str, Any]:
     """Summary of the last phase (same arguments as :func:`spc_table`).
 
@@ -1036,5 +1123,6 @@ def spc_summary(
         rules=rules,
         screen=screen,
         dates=dates,
+        extend_short_phases=extend_short_phases,
     )
     return summarise_table(table)

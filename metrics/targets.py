@@ -52,6 +52,7 @@ __all__ = [
     "TARGET_OUTPUT_COLUMNS",
     "default_targets",
     "evaluate_targets",
+    "format_level_text",
     "format_target_text",
     "validate_targets",
 ]
@@ -78,6 +79,8 @@ NOT_ASSESSED = ""  # a target exists but the row has no value (suppressed, sakna
 
 _OPERATOR_FOR_DIRECTION = {"lower": "<=", "higher": ">="}
 _OPERATOR_SYMBOL = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+_OPERATOR_WORD = {">=": "minst", "<=": "högst", ">": "över", "<": "under"}
+_SHORT_UNITS = ("%", "timmar")  # written after a relative target's level; "per 1 000 …" is too long
 _MUNICIPALITY_PATTERN = re.compile(r"^(\d{4}|ALL)$")
 _PERIOD_PATTERN = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
 # Equality within this relative tolerance counts as equality, so that a
@@ -283,7 +286,8 @@ def evaluate_targets(
         directions: indicator id → ``"higher"``/``"lower"``; fills the
             operator of relative targets that have none.
         units: indicator id → unit (``"%"``, ``"timmar"``); appended to the
-            text of absolute targets.
+            text of absolute targets, and to a relative target's level when
+            it is ``"%"`` or ``"timmar"``.
 
     Adds:
         ``target_value``: the level in the indicator's unit (NaN without one).
@@ -296,7 +300,8 @@ def evaluate_targets(
         above the target, which is good for higher-is-better indicators and
         bad for lower-is-better ones); NaN when either side is missing.
         ``target_text``: the target in Swedish (``"≥ 70 %"``, ``"−20 % mot
-        2024"``); ``""`` without a target.
+        2024 = högst 400,3"``: a relative target with its level where the
+        baseline gives one, :func:`format_level_text`); ``""`` without a target.
     """
     out = table.drop(columns=[c for c in TARGET_OUTPUT_COLUMNS if c in table.columns]).copy()
     resolved = _resolve_targets(out, targets)
@@ -335,6 +340,9 @@ def evaluate_targets(
     )
 
     texts = _target_texts(resolved, units or {})
+    with_level = is_relative & has_level
+    if with_level.any():
+        texts = _with_levels(texts, resolved["indicator_id"], operator, target_value, with_level, units or {})
 
     out["target_value"] = target_value
     out["target_operator"] = pd.Series(operator, index=out.index, dtype="str")
@@ -359,6 +367,35 @@ def _target_texts(resolved: pd.DataFrame, units: Mapping[str, str]) -> np.ndarra
         dtype=object,
     )
     return texts[codes]
+
+
+def _with_levels(
+    texts: np.ndarray,
+    indicator_ids: pd.Series,
+    operator: np.ndarray,
+    level: np.ndarray,
+    mask: np.ndarray,
+    units: Mapping[str, str],
+) -> np.ndarray:
+    """Relative targets' text with the resolved level appended (``"−20 % mot 2024 = högst 400,3"``),
+    formatted once per distinct (indicator, operator, level)."""
+    rows = np.flatnonzero(mask)
+    keys = pd.DataFrame(
+        {
+            "indicator_id": indicator_ids.to_numpy(dtype=object)[rows],
+            "operator": operator[rows],
+            "level": level[rows],
+        }
+    )
+    codes = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(codes, return_index=True)
+    suffixes = np.array(
+        [format_level_text(o, v, unit=units.get(i)) for i, o, v in keys.iloc[first].itertuples(index=False)],
+        dtype=object,
+    )
+    out = texts.copy()
+    out[rows] = texts[rows] + suffixes[codes]
+    return out
 
 
 def _resolve_targets(table: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
@@ -453,6 +490,18 @@ def format_target_text(
         sign = "+" if percent > 0 else ("−" if percent < 0 else "±")
         return f"{sign}{_format_number(abs(percent))} % mot {baseline_period}"
     return ""
+
+
+def format_level_text(operator: str, level: float, *, unit: str | None = None) -> str:
+    """The resolved level of a relative target, appended to its text: ``" = högst 400,3"``, ``" = minst 55 %"``.
+
+    One decimal from 10 up, up to two below; the unit only when it is short
+    (``%``, ``timmar``), not ``per 1 000 …``.
+    """
+    word = _OPERATOR_WORD[str(operator)]
+    number = _format_number(float(level), 1 if abs(level) >= 10 else 2)
+    text = f" = {word} {number}"
+    return f"{text} {unit}" if unit in _SHORT_UNITS else text
 
 
 def _format_number(number: float, decimals: int = 2) -> str:

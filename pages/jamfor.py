@@ -6,6 +6,7 @@ from metrics.registry import INDICATORS
 from ui.auth import guard
 from ui.compare import comparison_section
 from ui.context import page_context
+from ui.verdict import verdict_legend
 
 guard("jamfor")
 st.title("Jämför kommuner")
@@ -15,6 +16,7 @@ st.caption(
 )
 ctx = page_context("jamfor")
 if ctx is not None:
+    verdict_legend()
     ids = ctx.indicator_ids()
     ind_id = st.selectbox("Indikator", ids, key="cmp_indicator", format_func=lambda i: INDICATORS[i].name_sv)
     comparison_section(ctx, INDICATORS[ind_id])

@@ -9,6 +9,7 @@ from ui import improvement as imp
 from ui.auth import guard
 from ui.context import engine, results, targets
 from ui.labels import municipality_names
+from ui.verdict import verdict_legend
 
 viewer = guard("manadsuppfoljning")
 st.title("Månadsuppföljning")
@@ -47,11 +48,14 @@ c4.metric("Beslut under månaden", len(review.decisions))
 st.subheader("Indikatorer")
 st.caption(
     "Senaste fullständiga värde till och med vald månad (\"(senaste)\" när indikatorn släpar efter, t.ex. "
-    "återinskrivningar som behöver 30 dagars uppföljning), målet med ✔/✖, de tre månaderna före och variationen: "
-    "▲/▼ särskild orsak högt/lågt, ● vanlig variation. Variation räknas där styrdiagrammet har en ny fas."
+    "återinskrivningar som behöver 30 dagars uppföljning), målet med ✔/✖, de tre månaderna före och "
+    "bedömningen från styrdiagrammet över de 36 månaderna fram till vald månad – samma ord som på Översikt "
+    "och Trender."
 )
+verdict_legend()
 table = imp.review_table(review)
 st.dataframe(table, hide_index=True, key="mu_indicators", height=36 * (len(table) + 1) + 4)  # every row, no scrolling
+imp.review_sentences(review)
 
 st.subheader("Pågående förbättringsarbete")
 if review.open_cycles.empty:

@@ -8,11 +8,13 @@ from ui.exports import download_buttons
 from ui.labels import municipality_names
 from ui.overview_table import overview_table
 from ui.tiles import tile
+from ui.verdict import verdict_legend
 
 guard("oversikt")
 st.title("Översikt")
 ctx = page_context("oversikt")
 if ctx is not None:
+    verdict_legend()
     names = municipality_names()
     f = ctx.filters
     for code in f.municipality_codes:

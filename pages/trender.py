@@ -8,6 +8,7 @@ from ui.context import cached_tiles, page_context
 from ui.labels import municipality_names
 from ui.references import reference_section
 from ui.trend import trend_section
+from ui.verdict import verdict_legend
 
 guard("trender")
 st.title("Trender")
@@ -17,6 +18,7 @@ st.caption(
 )
 ctx = page_context("trender")
 if ctx is not None:
+    verdict_legend()
     names = municipality_names()
     ids = ctx.indicator_ids()
     chosen = st.selectbox(

@@ -73,8 +73,12 @@ def ci_dot_plot(frame: pd.DataFrame, *, value_col: str, low_col: str, high_col: 
 
 
 def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, *, centre: float, scale: float, unit: str,
-                x_title: str) -> go.Figure:
-    """Funnel plot: each municipality's value against its denominator, 95 % and 99,8 % limits."""
+                x_title: str, n_format: str = ",.0f") -> go.Figure:
+    """Funnel plot: each municipality's value against its denominator, 95 % and 99,8 % limits.
+
+    ``n_format``: d3 format of the denominator in the hover text (",.2f" for
+    thousands of person-years, which are below 1 for a month).
+    """
     fig = go.Figure()
     styles = {"95": ("dash", "95 % gräns"), "998": ("dot", "99,8 % gräns")}
     for tag, (dash, name) in styles.items():
@@ -92,7 +96,7 @@ def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, *, centre: float, sc
         go.Scatter(
             x=points["n"], y=points["value"], mode="markers+text", text=points["label"],
             textposition="top center", marker={"color": "#0072B2", "size": 10, "symbol": "circle"},
-            name="Kommun", hovertemplate="%{text}: %{y:,.1f} (n = %{x:,.0f})<extra></extra>",
+            name="Kommun", hovertemplate=f"%{{text}}: %{{y:,.1f}} (n = %{{x:{n_format}}})<extra></extra>",
         )
     )
     fig.update_layout(

@@ -4,8 +4,9 @@ Reads the persisted, suppressed indicator table through :mod:`ui.context`
 (never raw events): every number shown is one the viewer may already see on
 Trender. The charts go through the Trender page's own section
 (:func:`ui.trend.trend_section`), so that whatever that path draws (phases,
-targets, PDSA annotations) is drawn here too; the Målgrupper page only makes
-the run chart (median) the first choice. Owns the keys ``mg_cohort`` and
+targets, PDSA annotations, the verdict) is drawn here too; the run chart is the
+cohorts' chart in the registry, so Översikt and Trender judge them by the same
+chart. Owns the keys ``mg_cohort`` and
 ``mg-*``; the chart choice keys ``chart-<code>-<indicator>`` belong to
 :mod:`ui.trend`.
 
@@ -22,16 +23,16 @@ import pandas as pd
 import streamlit as st
 
 from metrics.cohorts import COHORT_IDS
-from metrics.registry import INDICATORS
-from metrics.series import period_label_sv
+from metrics.periods import grain_of, period_label_sv
+from metrics.registry import GRAIN_DEFINITE_SV, INDICATORS
 from ui.context import PageContext, cached_tiles
 from ui.exports import download_buttons
 from ui.labels import municipality_names
 from ui.plotly_sv import format_number_sv
 from ui.trend import trend_section
+from ui.verdict import verdict_legend
 
 ALL_COHORTS = "alla"
-DEFAULT_CHART = "run"  # the SPC run chart (median and runs rules) is the Målgrupper page's first choice
 
 # Short Swedish names (worklist column, filters, table headings).
 COHORT_SHORT_SV: dict[str, str] = {
@@ -97,6 +98,8 @@ def counts_table(rows: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
     """Counts, denominators and values per period of one series, in Swedish ("–": hidden or missing)."""
     ind = INDICATORS[indicator_id]
     num_h, den_h, val_h = COUNT_HEADINGS.get(ind.value_kind, COUNT_HEADINGS["rate_point"])
+    if ind.value_kind == "rate_point" and len(rows):  # the time unit, in the words of every page
+        val_h = ind.unit_for(grain_of(str(rows["period"].iloc[0]))).capitalize()
     out = []
     for _, r in rows.sort_values("period_start").iterrows():
         hidden = bool(r.get("suppressed", False))
@@ -161,10 +164,10 @@ def _latest_table(r: pd.DataFrame, cohort_ids: tuple[str, ...], names: dict[str,
 
 
 def cohort_section(ctx: PageContext, ind_id: str, code: str, target: float | None) -> None:
-    """One cohort for one municipality (or the area): the Trender chart section, its counts, and the texts."""
-    key = f"chart-{code}-{ind_id}"
-    if key not in st.session_state:
-        st.session_state[key] = DEFAULT_CHART  # the run chart first; the viewer may pick another
+    """One cohort for one municipality (or the area): the Trender chart section, its counts, and the texts.
+
+    The chart is the registry's (the run chart for the cohorts), as on Trender and behind the Översikt tile.
+    """
     trend_section(ctx, ind_id, code, target)
     whom, action = COHORT_TEXTS_SV[ind_id]
     st.markdown(f"**Vilka finns här?** {whom}  \n**Vad kan kommunen göra?** {action}")
@@ -180,6 +183,7 @@ def cohort_section(ctx: PageContext, ind_id: str, code: str, target: float | Non
 
 def cohort_page(ctx: PageContext) -> None:
     names = municipality_names()
+    verdict_legend()
     chosen = st.selectbox(
         "Målgrupp", [ALL_COHORTS, *COHORT_IDS], key="mg_cohort",
         format_func=lambda c: "Alla sex målgrupper" if c == ALL_COHORTS else INDICATORS[c].name_sv,
@@ -188,9 +192,10 @@ def cohort_page(ctx: PageContext) -> None:
     latest = latest_table(ctx, shown)
     if not latest.empty:
         st.subheader("Senaste hela period per målgrupp")
-        st.caption("Antal personer och per 1 000 invånare 75+ (andel i procent för nådda inom 60 dagar), för "
-                   "den senaste perioden vars uppföljningstid har gått ut. \"–\" = för få personer för att "
-                   "visas, eller saknas.")
+        grain = GRAIN_DEFINITE_SV[ctx.filters.grain]
+        st.caption(f"Antal personer och per 1 000 invånare 75+ under {grain}, inte omräknat till år (andel i "
+                   "procent för nådda inom 60 dagar), för den senaste perioden vars uppföljningstid har gått ut. "
+                   "\"–\" = för få personer för att visas, eller saknas.")
         st.dataframe(latest, hide_index=True, key="mg-latest")
     low, high = 1, 4
     try:

@@ -8,6 +8,7 @@ invalidated by the time of the latest recompute.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -19,6 +20,7 @@ from data_access.db import ensure_schema, get_engine
 from data_access.queries import last_computed_at, load_indicator_results, load_targets
 from data_access.settings import get_settings
 from metrics.registry import INDICATORS, THEMES
+from metrics.series import data_starts
 from ui.filters import Filters, sidebar_filters
 
 # Until login lands (issue 7) every visitor is the public viewer: aggregated,
@@ -99,8 +101,20 @@ class PageContext:
     @cached_property
     def data_starts(self) -> dict[str, pd.Timestamp]:
         """Per indicator, the first period with underlag in the whole stored table (not the chosen range)."""
-        r = self.results[self.results["status"] != "saknar_underlag"]
-        return r.groupby("indicator_id", observed=True)["period_start"].min().to_dict()
+        return data_starts(self.results)
+
+    @cached_property
+    def _phases(self) -> dict[str, PhaseDates]:
+        return {}
+
+    def phases(self, code: str) -> PhaseDates:
+        """The stored SPC phase dates of one municipality, per indicator, read once per run (none for ALL).
+
+        Every chart, tile and verdict of the run uses these, so they all split their limits at the same dates.
+        """
+        if code not in self._phases:
+            self._phases[code] = phase_dates_of(self.viewer, code)
+        return self._phases[code]
 
     def series(self, indicator_id: str, code: str, sex: str | None = None) -> pd.DataFrame:
         """The in-range rows of one indicator, municipality and sex (default: the chosen sex)."""
@@ -141,22 +155,39 @@ def page_context(page: str) -> PageContext | None:
 
 
 
+# Phase start dates per indicator, as hashable tuples of ISO dates (part of cache keys).
+PhaseDates = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def phase_dates_of(viewer: AccessContext, code: str) -> PhaseDates:
+    """The stored SPC phases of one municipality (none for the area total: phases belong to municipalities)."""
+    if code == "ALL":
+        return ()
+    from data_access import pdsa
+
+    found = pdsa.phase_dates(access=viewer, municipality_code=code, engine=engine())
+    return tuple((ind, tuple(d.isoformat() for d in dates)) for ind, dates in sorted(found.items()))
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
-def _tiles(url: str, stamp: str, viewer: AccessContext, filters: Filters, code: str, ids: tuple[str, ...]):
+def _tiles(url: str, stamp: str, viewer: AccessContext, filters: Filters, code: str, ids: tuple[str, ...],
+           phases: PhaseDates = ()):
     from metrics.overview import overview_tiles
 
     everything = results(filters.grain)
     rows = in_range(everything, filters)
-    with_underlag = everything[everything["status"] != "saknar_underlag"]
-    starts = with_underlag.groupby("indicator_id", observed=True)["period_start"].min().to_dict()
     return overview_tiles(rows, targets(), municipality=code, sex=filters.sex, indicator_ids=ids,
-                          baseline=results("year"), data_start=starts)
+                          baseline=results("year"), data_start=data_starts(everything), phases=dict(phases))
 
 
-def cached_tiles(ctx: PageContext, code: str) -> pd.DataFrame:
-    """The Översikt tiles for one municipality, cached per filters and recompute."""
+def cached_tiles(ctx: PageContext, code: str, indicator_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """The Översikt tiles (and so the verdicts) for one municipality, cached per filters, recompute and phases.
+
+    ``indicator_ids`` defaults to the indicators of the chosen theme.
+    """
     url = get_settings().database_url
-    return _tiles(url, _stamp(url), ctx.viewer, ctx.filters, code, tuple(ctx.indicator_ids()))
+    ids = tuple(ctx.indicator_ids() if indicator_ids is None else indicator_ids)
+    return _tiles(url, _stamp(url), ctx.viewer, ctx.filters, code, ids, ctx.phases(code))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from metrics.periods import DEFAULT_WINDOW_MONTHS
 from ui.labels import MONTHS_SV, municipality_names
 
 GRAINS = {"manad": ("month", "Månad"), "kvartal": ("quarter", "Kvartal"), "ar": ("year", "År")}
@@ -111,7 +112,7 @@ def sidebar_filters(
     wanted = [c for c in qp.get("kommun", "").split(",") if c in codes]
     _init(k + "kommun", wanted if (wanted or allow_area) else codes[:1])
     _init(k + "period", qp.get("period") if qp.get("period") in GRAINS else "manad")
-    default_start = months[max(0, len(months) - 36)] if months else first_month
+    default_start = months[max(0, len(months) - DEFAULT_WINDOW_MONTHS)] if months else first_month
     start = parse_month(qp.get("fran"), default_start)
     end = parse_month(qp.get("till"), months[-1] if months else last_month)
     _init(k + "fran", min((m for m in months if m >= start), default=default_start))

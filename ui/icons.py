@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from metrics.spc import ASSURANCE_LABELS_SV, VARIATION_LABELS_SV
+from metrics.verdict import FEW_CROSSINGS_LABEL_SV
 
 # symbol, Okabe–Ito colour
 VARIATION_ICONS: dict[str, tuple[str, str]] = {
@@ -20,15 +21,21 @@ ASSURANCE_ICONS: dict[str, tuple[str, str]] = {
     "hit_and_miss": ("≈", "#7F7F7F"),
     "no_target": ("–", "#7F7F7F"),
     "not_assessable": ("?", "#7F7F7F"),
+    "new_level": ("↻", "#7F7F7F"),
 }
 TARGET_STATUS_ICONS: dict[str, str] = {"uppfyllt": "✔ uppfyllt", "ej uppfyllt": "✖ ej uppfyllt"}
 
 
-def variation_text(code: str | None) -> str:
+def variation_text(code: str | None, few_crossings: bool = False) -> str:
+    """Symbol and words of the variation icon; with ``few_crossings``, the phase's crossings note after them
+    (the same words as :attr:`metrics.verdict.Verdict.headline`)."""
     if not code:
         return ""
     symbol, _ = VARIATION_ICONS.get(code, ("", ""))
-    return f"{symbol} {VARIATION_LABELS_SV.get(code, code)}".strip()
+    text = VARIATION_LABELS_SV.get(code, code)
+    if few_crossings:
+        text += f" · {FEW_CROSSINGS_LABEL_SV}"
+    return f"{symbol} {text}".strip()
 
 
 def assurance_text(code: str | None) -> str:
@@ -36,6 +43,22 @@ def assurance_text(code: str | None) -> str:
         return ""
     symbol, _ = ASSURANCE_ICONS.get(code, ("", ""))
     return f"{symbol} {ASSURANCE_LABELS_SV.get(code, code)}".strip()
+
+
+def verdict_badges(variation: str | None, assurance: str | None, few_crossings: bool = False) -> str:
+    """Markdown lines of a verdict: the variation (with the crossings note) and, where there is a target,
+    the assurance. Each line is a coloured badge holding only the symbol, then the words in plain text:
+    long words in a badge get cut off in a narrow column, and the meaning must never rest on colour."""
+    lines = []
+    if variation:
+        symbol, colour = VARIATION_ICONS.get(variation, ("", "#7F7F7F"))
+        words = variation_text(variation, few_crossings).removeprefix(symbol).strip()
+        lines.append(f"{badge(symbol, colour)} {words}".strip())
+    if assurance and assurance != "no_target":
+        symbol, colour = ASSURANCE_ICONS.get(assurance, ("", "#7F7F7F"))
+        words = assurance_text(assurance).removeprefix(symbol).strip()
+        lines.append(f"{badge(symbol, colour)} {words}".strip())
+    return "  \n".join(lines)
 
 
 def badge(text: str, colour: str) -> str:

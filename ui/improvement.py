@@ -734,8 +734,9 @@ def audit_section(viewer: AccessContext, municipality_code: str, municipality_na
 
 def review_table(review) -> pd.DataFrame:
     """Every indicator of a :class:`metrics.review.MonthlyReview` as a Swedish table (symbols and words)."""
-    from ui.icons import TARGET_STATUS_ICONS, assurance_text, variation_text
+    from ui.icons import assurance_text, variation_text
     from ui.labels import format_value
+    from ui.overview_table import target_cell
     from ui.plotly_sv import SV_SHORT_MONTHS
 
     def short(period: Any) -> str:
@@ -754,22 +755,29 @@ def review_table(review) -> pd.DataFrame:
         else:
             latest = "saknar underlag"
         prev = " · ".join(f"{short(r[f'prev_{k}_period'])}: {format_value(r[f'prev_{k}'], unit)}" for k in (1, 2, 3))
-        target = r["target_text"] if not _missing(r["target_text"]) and r["target_text"] else "–"
-        mark = TARGET_STATUS_ICONS.get(r["target_status"] or "", "") if not _missing(r["target_status"]) else ""
         rows.append(
             {
                 "Indikator": r["name"],
                 "Senaste värde": latest,
                 "Månad": short(r["period"]) + ("" if r["is_current"] or _missing(r["period"]) else " (senaste)"),
-                "Mål": f"{target} {mark}".strip() if target != "–" else "–",
+                "Mål": target_cell(r["target_text"], r["target_status"]),
                 "Föregående månader": prev if r["status"] != "saknar_underlag" else "–",
-                "Variation": variation_text(r["variation"]) or "–",
+                "Variation": variation_text(r["variation"], bool(r["few_crossings"])) or "–",
                 "Måluppfyllelse": (assurance_text(r["assurance"]) or "–") if not _missing(r["assurance"]) else "–",
                 "Öppna cykler": int(r["open_cycles"] or 0),
             }
         )
     return pd.DataFrame(rows, columns=["Indikator", "Senaste värde", "Månad", "Mål", "Variation", "Måluppfyllelse",
                                        "Öppna cykler", "Föregående månader"])  # fmt: skip
+
+
+def review_sentences(review) -> None:
+    """The verdict of every indicator in words (the sentence under its chart on Trender)."""
+    judged = [r for r in review.indicators.to_dict("records") if isinstance(r["sentence"], str) and r["sentence"]]
+    if not judged:
+        return
+    with st.expander("Bedömning i ord per indikator"):
+        st.markdown("\n".join(f"- **{r['name']}**: {r['sentence']}" for r in judged))  # our own words, not user text
 
 
 def open_cycles_table(frame: pd.DataFrame) -> pd.DataFrame:

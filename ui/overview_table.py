@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ui.icons import assurance_text, variation_text
+from ui.icons import TARGET_STATUS_ICONS, assurance_text, variation_text
 from ui.labels import format_value
+
+
+def target_cell(text, status) -> str:
+    """'≥ 70 % ✔ uppfyllt' (the target and whether the latest value meets it), as on Månadsuppföljning."""
+    if not isinstance(text, str) or not text:
+        return "–"
+    mark = TARGET_STATUS_ICONS.get(status, "") if isinstance(status, str) else ""
+    return f"{text} {mark}".strip()
 
 
 def overview_table(tiles: pd.DataFrame) -> pd.DataFrame:
@@ -17,10 +25,9 @@ def overview_table(tiles: pd.DataFrame) -> pd.DataFrame:
                 "saknar underlag" if s == "saknar_underlag" else format_value(v, u)
                 for s, v, u in zip(tiles["status"], tiles["value"], tiles["unit"], strict=True)
             ],
-            "Mål": tiles["target_text"].fillna(""),
-            "Måluppfyllelse": tiles["target_status"].fillna(""),
-            "Variation": [variation_text(v) for v in tiles["variation"]],
-            "Säkerhet mot mål": [assurance_text(a) for a in tiles["assurance"]],
+            "Mål": [target_cell(t, s) for t, s in zip(tiles["target_text"], tiles["target_status"], strict=True)],
+            "Variation": [variation_text(v, bool(f)) for v, f in zip(tiles["variation"], tiles["few_crossings"], strict=True)],
+            "Måluppfyllelse": [assurance_text(a) for a in tiles["assurance"]],
             "Data t.o.m.": [str(d) if d is not None else "" for d in tiles["data_to"]],
             "Bedömning": tiles["sentence"].fillna(""),
         }

@@ -36,9 +36,9 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from metrics.registry import INDICATORS
-from metrics.review import MonthlyReview
-from metrics.series import indicator_spc
-from ui.icons import VARIATION_ICONS
+from metrics.review import MonthlyReview, review_rows
+from metrics.series import data_starts, indicator_spc
+from ui.icons import VARIATION_ICONS, assurance_text, variation_text
 from ui.labels import decimals_for
 from ui.plotly_sv import SV_SHORT_MONTHS, format_number_sv
 from ui.spc_chart import build_spc_figure
@@ -57,19 +57,10 @@ _TEXT_RGB = (0, 0, 0)
 _GREY = (90, 90, 90)
 _LATIN1_FALLBACK = {
     "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2264": "<=", "\u2265": ">=", "\u2248": "~", "\u2032": "'",
-    "\u2026": "...", "\u25b2": "^", "\u25bc": "v", "\u25cf": "o", "\u2714": "OK", "\u2716": "X", "\u2192": "->",
+    "\u2026": "...", "\u25b2": "^", "\u25bc": "v", "\u25cf": "o", "\u2714": "OK", "\u2716": "X", "\u2192": "->", "\u21bb": "(ny)",
     "\u201c": '"', "\u201d": '"', "\u2019": "'",
 }  # fmt: skip
-_SHORT_VARIATION = {
-    "common_cause": "Vanlig variation",
-    "special_cause_improvement_high": "Förbättring (högt)",
-    "special_cause_improvement_low": "Förbättring (lågt)",
-    "special_cause_concern_high": "Försämring (högt)",
-    "special_cause_concern_low": "Försämring (lågt)",
-    "special_cause_neither_high": "Särskild orsak (högt)",
-    "special_cause_neither_low": "Särskild orsak (lågt)",
-}
-_RAW = ("value", "prev_1", "prev_2", "prev_3", "is_current")  # review columns that are not text
+_RAW = ("value", "prev_1", "prev_2", "prev_3", "is_current", "few_crossings")  # review columns that are not text
 _TARGET_MARK = {"uppfyllt": "✔ uppfyllt", "ej uppfyllt": "✖ ej uppfyllt"}
 
 
@@ -85,20 +76,17 @@ def review_figures(
     indicator_ids: Sequence[str] | None = None,
     sex: str = "T",
 ) -> list[go.Figure]:
-    """SPC figures of the review's linked indicators (or ``indicator_ids``), up to the review month.
+    """SPC figures of the review's linked indicators (or ``indicator_ids``): the charts behind the review's
+    verdicts (the same rows, warm-up, phases and targets), up to the review month.
 
     ``phases`` and ``annotations`` map an indicator id to what
     ``data_access.pdsa.phases_for`` / ``annotations_for`` return for the
     review's municipality. Indicators without a complete value are skipped.
     """
     phases, annotations = phases or {}, annotations or {}
-    month_start = pd.Period(review.month, freq="M").start_time
     month_end = pd.Period(review.month, freq="M").end_time
-    rows = results[
-        (results["municipality_code"] == review.municipality_code)
-        & (results["sex"] == sex)
-        & (pd.to_datetime(results["period_start"]) <= month_start)
-    ]
+    rows = review_rows(results, municipality_code=review.municipality_code, month=review.month, sex=sex)
+    starts = data_starts(results)
     targets = review.indicators.set_index("indicator_id")["target_value"]
     figures = []
     for ind_id in indicator_ids if indicator_ids is not None else review.linked_indicator_ids():
@@ -112,9 +100,10 @@ def review_figures(
             ind,
             target=None if target is None or pd.isna(target) else float(target),
             phase_dates=[pd.Timestamp(d) for d in phases.get(ind_id, ())],
+            data_start=starts.get(ind_id),
         )
         marks = [a for a in annotations.get(ind_id, ()) if pd.Timestamp(a["x"]) <= month_end]
-        figures.append(build_spc_figure(table, title=ind.name_sv, unit=ind.unit, annotations=marks))
+        figures.append(build_spc_figure(table, title=ind.name_sv, unit=ind.unit_for("month"), annotations=marks))
     return figures
 
 
@@ -394,15 +383,21 @@ def _indicators(pdf: _PackPdf, review: MonthlyReview) -> None:
             row.cell(pdf.t("\n".join(prev) if r["status"] != "saknar_underlag" else "–"))
             code = r["variation"]
             if code:
-                symbol, colour = VARIATION_ICONS.get(code, ("", "#7F7F7F"))
-                text = f"{symbol} {_SHORT_VARIATION.get(code, code)}"
-                if r["assurance_label"] and r["assurance"] != "no_target":
-                    text += f"\n{r['assurance_label']}"
+                colour = VARIATION_ICONS.get(code, ("", "#7F7F7F"))[1]
+                text = variation_text(code, bool(r["few_crossings"]))  # the words of every page
+                if r["assurance"] and r["assurance"] != "no_target":
+                    text += f"\n{assurance_text(r['assurance'])}"
                 row.cell(
                     pdf.t(text), style=FontFace(color=_rgb(colour) if code != "common_cause" else _TEXT_RGB)
                 )
             else:
                 row.cell(pdf.t("–"))
+    judged = [r for r in review.indicators.to_dict("records") if isinstance(r.get("sentence"), str) and r["sentence"]]
+    if judged:
+        pdf.ln(3)
+        pdf.paragraph("Bedömning enligt styrdiagrammen", size=10, bold=True, gap=1)
+        for r in judged:
+            pdf.paragraph(f"{r['name']}: {r['sentence']}", size=8.5, gap=0.5)
 
 
 def _open_cycles(pdf: _PackPdf, review: MonthlyReview) -> None:

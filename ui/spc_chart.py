@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics.spc import POINT_TYPE_LABELS_SV, summarise_table
+from metrics.spc import MIN_POINTS_FOR_FIRM_LIMITS, POINT_TYPE_LABELS_SV, RULE_LABELS_SV, RULES_IN_SET
+from metrics.verdict import judge
 from ui.plotly_sv import SEPARATORS, SV_SHORT_MONTHS, format_number_sv, format_period_sv
 
 __all__ = ["COLOURS", "MARKERS", "build_spc_figure", "spc_table_alternative"]
@@ -60,20 +61,6 @@ _LEGEND_SV: dict[str, str] = {
     "special_neutral": "Särskild orsak",
     "excluded": "Utesluten punkt",
 }
-
-_RULE_LABELS_SV: dict[str, str] = {
-    "outside": "utanför gränserna",
-    "long_run": "ovanligt lång serie",
-    "shift": "7 i rad på samma sida",
-    "trend": "7 i rad stigande/fallande",
-    "two_in_three": "2 av 3 nära gränsen",
-}
-_RULES_IN_SET: dict[str, tuple[str, ...]] = {
-    "anhoej": ("outside", "long_run"),
-    "nhs": ("outside", "shift", "trend", "two_in_three"),
-    "both": ("outside", "long_run", "shift", "trend", "two_in_three"),
-}
-
 
 def _options(table: pd.DataFrame) -> Mapping[str, Any]:
     opts = table.attrs.get("spc_options")
@@ -131,10 +118,35 @@ def _signal_text(row: pd.Series, rules: str) -> str:
         return f"Utesluten – {reason}" if reason else "Utesluten"
     text = POINT_TYPE_LABELS_SV[row["point_type"]]
     if row["special_cause"]:
-        fired = [_RULE_LABELS_SV[r] for r in _RULES_IN_SET[rules] if bool(row[r])]
+        fired = [RULE_LABELS_SV[r] for r in RULES_IN_SET[rules] if bool(row[r])]
         if fired:
             text += f" ({', '.join(fired)})"
     return text
+
+
+def _phase_points(table: pd.DataFrame, phase: int) -> int:
+    part = table[table["phase"] == phase]
+    return int((~part["excluded"].astype(bool) & np.isfinite(part["value"].to_numpy(dtype=float))).sum())
+
+
+def phase_label(table: pd.DataFrame, phase: int) -> str:
+    """The label over a phase, with the reason when its limits are not (yet) its own or are preliminary:
+    'Fas 2 – 2 av 12 punkter, bedöms mot fas 1', 'Fas 1 – preliminära gränser (8 av 12 punkter)'."""
+    rows = table[table["phase"] == phase]
+    limits_phase = int(rows["limits_phase"].iloc[0])
+    n = _phase_points(table, phase)
+    if limits_phase != phase:
+        return f"Fas {phase} – {n} av {MIN_POINTS_FOR_FIRM_LIMITS} punkter, bedöms mot fas {limits_phase}"
+    if bool(rows["provisional"].iloc[0]) and np.isfinite(rows["upper"].to_numpy(dtype=float)).any():
+        return f"Fas {phase} – preliminära gränser ({int(rows['baseline'].sum())} av {MIN_POINTS_FOR_FIRM_LIMITS} punkter)"
+    return f"Fas {phase}"
+
+
+def _phase_hover(row: pd.Series) -> str:
+    phase, limits_phase = int(row["phase"]), int(row["limits_phase"])
+    if limits_phase != phase:
+        return f"Fas {phase} (bedöms mot fas {limits_phase}:s gränser)"
+    return f"Fas {phase}" + (" (preliminära gränser)" if row["provisional"] and np.isfinite(row["upper"]) else "")
 
 
 def _midpoint(a: Any, b: Any) -> Any:
@@ -215,7 +227,7 @@ def build_spc_figure(
         lines.append(f"Mittlinje: {fmt(r['centre'])}")
         if np.isfinite(r["lower"]) or np.isfinite(r["upper"]):
             lines.append(f"Gränser: {fmt(r['lower'])} – {fmt(r['upper'])}")
-        lines.append(f"Fas {int(r['phase'])}" + (" (preliminära gränser)" if r["provisional"] else ""))
+        lines.append(_phase_hover(r))
         lines.append(_signal_text(r, rules))
         hover.append("<br>".join(lines))
     t["_hover"] = hover
@@ -281,12 +293,14 @@ def build_spc_figure(
                 )
             )
 
-    # Control limits per phase (stepped where denominators vary); provisional ones lighter.
-    for provisional, name, dash, width in (
-        (False, "Kontrollgränser", "dot", 1.5),
-        (True, "Preliminära kontrollgränser (< 12 punkter)", "dash", 1),
+    # Control limits per phase (stepped where denominators vary); provisional ones lighter, and a short new
+    # phase's borrowed limits (the previous phase's, extended) dashed with their own legend entry.
+    borrowed = t["limits_phase"] != t["phase"]
+    for mask, name, dash, width in (
+        (~borrowed & ~t["provisional"], "Kontrollgränser", "dot", 1.5),
+        (~borrowed & t["provisional"], f"Preliminära kontrollgränser (< {MIN_POINTS_FOR_FIRM_LIMITS} punkter)", "dash", 1),
+        (borrowed, "Föregående fas gränser, förlängda", "dash", 1.5),
     ):
-        mask = t["provisional"] == provisional
         first = True
         for column in ("upper", "lower"):
             xs, ys = _segments(t, column, mask, scale)
@@ -324,8 +338,7 @@ def build_spc_figure(
     notes: list[dict[str, Any]] = []
     starts = [0] + list(opts.get("phases") or [])
     for k, start in enumerate(starts, start=1):
-        provisional = bool(t["provisional"].iloc[start])
-        label = f"Fas {k}" + (" – preliminära gränser" if provisional else "")
+        label = phase_label(t, k)
         if opts.get("freeze") and k == 1:
             label += f" (baslinje {opts['freeze']} punkter)"
         notes.append(
@@ -396,8 +409,8 @@ def build_spc_figure(
             }
         )
 
-    summary = summarise_table(table)
-    subtitle = f"Variation: {summary['variation_label']} · Måluppfyllelse: {summary['assurance_label']}"
+    verdict = judge(table)
+    subtitle = f"Variation: {verdict.headline} · Måluppfyllelse: {verdict.assurance_label}"
     fig.update_layout(
         title={"text": f"{title}<br><sup>{subtitle}</sup>", "x": 0, "xanchor": "left"},
         separators=SEPARATORS,
@@ -407,7 +420,7 @@ def build_spc_figure(
         margin={"t": 90, "r": 20, "b": 40, "l": 60},
         shapes=shapes,
         annotations=notes,
-        meta={"variation": summary["variation"], "assurance": summary["assurance"]},
+        meta={"variation": verdict.variation, "assurance": verdict.assurance, "sentence": verdict.sentence},
         yaxis={"title": {"text": unit}, "tickformat": value_format, "ticksuffix": suffix, "zeroline": False},
         xaxis={
             "title": {"text": "Period" if x_is_date else "Punkt"},
@@ -437,7 +450,8 @@ def spc_table_alternative(table: pd.DataFrame, *, decimals: int = 1) -> pd.DataF
     for pos, (_, r) in enumerate(table.iterrows()):
         signal = _signal_text(r, opts["rules"])
         if pos in starts:
-            signal += f"; fas {int(r['phase'])} börjar"
+            _, _, why = phase_label(table, int(r["phase"])).partition(" – ")
+            signal += f"; fas {int(r['phase'])} börjar" + (f" ({why})" if why else "")
         rows.append(
             {
                 "Period": format_period_sv(r["x"], monthly=monthly),

@@ -6,14 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.charts import sparkline_svg
-from ui.icons import (
-    ASSURANCE_ICONS,
-    TARGET_STATUS_ICONS,
-    VARIATION_ICONS,
-    assurance_text,
-    badge,
-    variation_text,
-)
+from ui.icons import TARGET_STATUS_ICONS, verdict_badges
 from ui.labels import format_value
 
 
@@ -29,19 +22,16 @@ def tile(row: pd.Series, *, key: str) -> None:
             st.caption(f"{row['period_label']}: för få fall för att visas (skydd för små tal).")
             return
         st.markdown(f"### {format_value(row['value'], row['unit'])}")
-        st.caption(f"{row['period_label']} · data t.o.m. {row['data_to']:%Y-%m-%d}")
+        latest = "" if row["is_current"] else " (senaste)"
+        st.caption(f"{row['period_label']}{latest} · data t.o.m. {row['data_to']:%Y-%m-%d}")
+        if isinstance(row["rate_note"], str) and row["rate_note"]:
+            st.caption(row["rate_note"])
         if row["target_text"]:
             status = TARGET_STATUS_ICONS.get(row["target_status"], row["target_status"] or "")
             st.markdown(f"Mål: {row['target_text']} – {status}" if status else f"Mål: {row['target_text']}")
         else:
             st.markdown("Mål: ingen målnivå")
-        v_symbol_colour = VARIATION_ICONS.get(row["variation"], ("", "#7F7F7F"))[1]
-        a_colour = ASSURANCE_ICONS.get(row["assurance"], ("", "#7F7F7F"))[1]
-        st.markdown(
-            badge(variation_text(row["variation"]), v_symbol_colour)
-            + " "
-            + (badge(assurance_text(row["assurance"]), a_colour) if row["assurance"] != "no_target" else "")
-        )
+        st.markdown(verdict_badges(row["variation"], row["assurance"], bool(row["few_crossings"])))
         if row["spark_values"]:
             st.markdown(
                 sparkline_svg(row["spark_periods"], row["spark_values"], label=row["name"]), unsafe_allow_html=True

@@ -17,13 +17,15 @@ import pandas as pd
 import streamlit as st
 
 from data_access import pdsa
-from data_access.access import may_see_page
+from data_access.access import allowed, may_see_page
+from metrics.periods import grain_of, period_label_sv
 from metrics.registry import INDICATORS
-from metrics.series import default_chart_for, describe_sv, indicator_spc
+from metrics.series import default_chart_for, indicator_spc
 from ui.context import PageContext, engine
 from ui.exports import download_buttons
 from ui.plotly_sv import plotly_config
 from ui.spc_chart import build_spc_figure, spc_table_alternative
+from ui.verdict import verdict_lines
 
 CHART_NAMES = {
     "run": "Körningsdiagram (median)",
@@ -56,12 +58,12 @@ def chart_marks(ctx: PageContext, ind_id: str, code: str, series: pd.DataFrame) 
     """
     if code == "ALL":  # phases and cycles belong to municipalities
         return (), ()
-    phases = pdsa.phases_for(access=ctx.viewer, municipality_code=code, indicator_id=ind_id, engine=engine())
+    phases = dict(ctx.phases(code)).get(ind_id, ())  # the same dates as the tiles' verdicts
     marks = pdsa.annotations_for(access=ctx.viewer, municipality_code=code, indicator_id=ind_id, engine=engine())
     first = pd.Timestamp(series["period_start"].min()).date()
     last = pd.Timestamp(series["period_end"].max()).date()
     return (
-        tuple(d.isoformat() for d in phases),
+        tuple(phases),
         tuple(
             (m["x"].isoformat(), m["text"], m["hover"], int(m["cycle_id"]), str(m["status"]))
             for m in marks
@@ -80,22 +82,23 @@ def _chart(
     marks: tuple[Mark, ...] = (),
     data_start: str | None = None,
 ):
-    """SPC figure, table alternative and sentence for one series (cached: a series is small to hash).
+    """SPC figure, table alternative and verdict for one series (cached: a series is small to hash).
 
     ``phases`` (ISO dates) start new limits; ``marks`` are the PDSA cycles drawn on the chart.
     """
     ind = INDICATORS[ind_id]
-    table, summary = indicator_spc(
+    table, verdict = indicator_spc(
         series, ind, chart=chart, target=target, phase_dates=[pd.Timestamp(d) for d in phases], data_start=data_start
     )
     annotations = [{"x": dt.date.fromisoformat(x), "text": text, "hover": hover, "cycle_id": cid}
                    for x, text, hover, cid, _status in marks]  # fmt: skip
-    fig = build_spc_figure(table, title=ind.name_sv, unit=ind.unit, value_format=",.1f", annotations=annotations)
+    unit = ind.unit_for(grain_of(str(series["period"].iloc[-1])))
+    fig = build_spc_figure(table, title=ind.name_sv, unit=unit, value_format=",.1f", annotations=annotations)
     # A plain dict without Plotly's default template (Streamlit applies its own theme): far less to
     # validate and copy on every rerun.
     spec = fig.to_plotly_json()
     spec["layout"].pop("template", None)
-    return spec, spc_table_alternative(table), describe_sv(table, summary)
+    return spec, spc_table_alternative(table), verdict
 
 
 def data_start(ctx: PageContext, ind_id: str) -> str | None:
@@ -124,9 +127,14 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
         format_func=lambda c: CHART_NAMES[c] + (" (standard)" if c == default else ""),
     )
     phases, marks = chart_marks(ctx, ind_id, code, series)
-    fig, alt, sentence = _chart(series, ind_id, chart, target, phases, marks, data_start(ctx, ind_id))
+    fig, alt, verdict = _chart(series, ind_id, chart, target, phases, marks, data_start(ctx, ind_id))
     st.plotly_chart(fig, config=plotly_config(), key=f"spc-{code}-{ind_id}", width="stretch")
-    st.markdown(f"**{sentence}**")
+    verdict_lines(verdict)
+    note = ind.rate_note_sv(ctx.filters.grain)
+    if note:
+        st.caption(note)
+    if verdict.new_phase_from is not None and chart == default:
+        new_phase_offer(ctx, ind_id, code, verdict)
     if marks:
         cycle_links(ctx, marks)
     incomplete = series[series["status"] == "ofullstandig_period"]
@@ -138,6 +146,25 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
     with st.expander("Visa som tabell"):
         st.dataframe(alt, hide_index=True)
         download_buttons(alt, name=f"{ind_id}_{code}", key=f"dl-{code}-{ind_id}", figure=fig)
+
+
+def new_phase_offer(ctx: PageContext, ind_id: str, code: str, verdict) -> None:
+    """A new level in the chart: offer editors of the municipality's PDSA work a new phase from its start.
+
+    Shown only to viewers who may store phases for ``code`` (``edit_pdsa``); the store checks again.
+    """
+    if code == "ALL" or not allowed(ctx.viewer, "edit_pdsa") or not ctx.viewer.allows_municipality(code):
+        return
+    start = verdict.new_phase_from.date()
+    label = period_label_sv(f"{start:%Y-%m}")
+    st.info(
+        f"Styrdiagrammet visar en ny nivå sedan {label}. En ny fas från {label} räknar nya gränser för den nya "
+        f"nivån (preliminära tills fasen har 12 punkter); först då kan måluppfyllelsen bedömas."
+    )
+    if st.button(f"Starta ny fas från {label}", key=f"new-phase-{code}-{ind_id}", icon=":material/start:"):
+        pdsa.add_phase(access=ctx.viewer, municipality_code=code, indicator_id=ind_id, start_date=start,
+                       reason=f"Ny nivå i styrdiagrammet sedan {label}", engine=engine())  # fmt: skip
+        st.rerun()
 
 
 def cycle_links(ctx: PageContext, marks: tuple[Mark, ...]) -> None:

@@ -397,8 +397,8 @@ def test_adopting_a_change_starts_a_phase_for_each_linked_indicator(store):
         "period_start": months.to_timestamp(), "numerator": 12.0, "denominator": 100.0, "value": 12.0,
         "status": "ok",
     })  # fmt: skip
-    table, summary = indicator_spc(rows, INDICATORS[READM], chart="i", phase_dates=dates)
-    assert table.attrs["spc_options"]["phases"] == [8, 18] and summary["phase"] == 3
+    table, verdict = indicator_spc(rows, INDICATORS[READM], chart="i", phase_dates=dates)
+    assert table.attrs["spc_options"]["phases"] == [8, 18] and verdict.phase == 3
 
     with pytest.raises(ConflictError):  # adopting a stale version
         pdsa.adopt_cycle(access=ANNA, cycle_id=c["id"], expected_version=1, engine=store)

@@ -478,8 +478,9 @@ def test_provisional_limits_below_twelve_points() -> None:
     """NHSRplotthedots ptd_add_short_group_warnings / Making Data Count: limits from fewer
     than 12 points are provisional."""
     y = list(np.tile([3.0, 4.0, 5.0, 4.0], 6))
-    t = spc_table(y, chart="i", phases=[13])
+    t = spc_table(y, chart="i", phases=[13], extend_short_phases=False)
     assert not t[t["phase"] == 1]["provisional"].any() and t[t["phase"] == 2]["provisional"].all()
+    assert list(t["limits_phase"]) == list(t["phase"])
     assert spc_table(y[:12], chart="i")["provisional"].sum() == 0
     assert spc_table(y[:11], chart="i")["provisional"].all()
     assert spc_table(y, chart="i", freeze=8)["provisional"].all()
@@ -621,6 +622,7 @@ def test_api_columns_attrs_and_input_types() -> None:
         "exclude": {},
         "rules": "anhoej",
         "screen": True,
+        "extend_short_phases": True,
     }
 
 

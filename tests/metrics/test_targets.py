@@ -19,6 +19,7 @@ from metrics.targets import (
     TARGET_COLUMNS,
     default_targets,
     evaluate_targets,
+    format_level_text,
     format_target_text,
     validate_targets,
 )
@@ -181,7 +182,13 @@ def test_relative_minus_20_percent_against_yearly_baseline() -> None:
     assert out["target_operator"].tolist() == ["<="] * 4
     assert out["target_status"].tolist() == [MET, NOT_MET, MET, NOT_MET]
     assert out["target_distance"].tolist() == pytest.approx([0.0, 0.5, -1.0, 0.5])
-    assert set(out["target_text"]) == {"−20 % mot 2024"}
+    # the level is written out (15 × 0.8 = 12.000000000000002 → "12"); no units= given, so no unit
+    assert out["target_text"].tolist() == [
+        "−20 % mot 2024 = högst 12",
+        "−20 % mot 2024 = högst 12",
+        "−20 % mot 2024 = högst 16",
+        "−20 % mot 2024 = högst 8",
+    ]
 
 
 def test_relative_higher_is_better_and_explicit_operator() -> None:
@@ -193,11 +200,63 @@ def test_relative_higher_is_better_and_explicit_operator() -> None:
     out = evaluate_targets(table, tgt, baseline=baseline, directions=DIRECTIONS)
     assert out["target_operator"].tolist() == [">=", ">="]
     assert out["target_status"].tolist() == [MET, NOT_MET]
-    assert out["target_text"].iloc[0] == "+10 % mot 2024"
+    assert out["target_text"].tolist() == ["+10 % mot 2024 = minst 44"] * 2
 
     strict = targets(target("mal_fangade_60d", operator=">", change=0.10, baseline_period="2024"))
     out = evaluate_targets(table, strict, baseline=baseline)  # no directions needed
     assert out["target_status"].tolist() == [NOT_MET, NOT_MET]
+
+
+def test_relative_target_text_shows_the_level_it_resolves_to() -> None:
+    """Hand-computed: 500.375 × 0.8 = 400.3 → "högst 400,3"; unit "per 1 000 …" is left out (too long)."""
+    units = {**UNITS, "ed_visits_80_per_1000": "per 1 000 invånare 80+ och år"}
+    tgt = targets(
+        target("ed_visits_80_per_1000", change=-0.20, baseline_period="2024"),
+        target("sip_coverage_home_care", change=0.10, baseline_period="2024"),
+        target("home_visit_median_hours_day", change=-0.20, baseline_period="2024"),
+    )
+    baseline = tidy(
+        ("ed_visits_80_per_1000", "0180", "T", "2024", 500.375),
+        ("ed_visits_80_per_1000", "0181", "T", "2024", 1_543.25),
+        ("sip_coverage_home_care", "0180", "T", "2024", 50.0),
+        ("sip_coverage_home_care", "0181", "T", "2024", 3.125),
+        ("home_visit_median_hours_day", "0180", "T", "2024", 30.0),
+    )
+    table = tidy(
+        ("ed_visits_80_per_1000", "0180", "T", "2025-01", 390.0),
+        ("ed_visits_80_per_1000", "0180", "T", "2025-02", 410.0),
+        ("ed_visits_80_per_1000", "0181", "T", "2025-01", 1_300.0),
+        ("ed_visits_80_per_1000", "0182", "T", "2025-01", 300.0),  # no baseline row: no level
+        ("sip_coverage_home_care", "0180", "T", "2025", 56.0),
+        ("sip_coverage_home_care", "0181", "T", "2025", 3.0),
+        ("home_visit_median_hours_day", "0180", "T", "2025", 25.0),
+    )
+    directions = {**DIRECTIONS, "ed_visits_80_per_1000": "lower"}
+    out = evaluate_targets(table, tgt, baseline=baseline, directions=directions, units=units)
+    assert out["target_text"].tolist() == [
+        "−20 % mot 2024 = högst 400,3",
+        "−20 % mot 2024 = högst 400,3",
+        "−20 % mot 2024 = högst 1 234,6",  # 1 543.25 × 0.8 = 1 234.6
+        "−20 % mot 2024",
+        "+10 % mot 2024 = minst 55 %",  # 50 × 1.1
+        "+10 % mot 2024 = minst 3,44 %",  # 3.125 × 1.1 = 3.4375: two decimals below 10
+        "−20 % mot 2024 = högst 24 timmar",  # 30 × 0.8
+    ]
+    assert out["target_value"].iloc[:3].tolist() == pytest.approx([400.3, 400.3, 1_234.6])
+    assert out["target_status"].tolist() == [MET, NOT_MET, NOT_MET, NO_TARGET, MET, NOT_MET, NOT_MET]
+
+
+@pytest.mark.parametrize(
+    ("operator", "word"), [("<=", "högst"), ("<", "under"), (">=", "minst"), (">", "över")]
+)
+def test_relative_target_level_names_its_operator(operator: str, word: str) -> None:
+    change = -0.5 if operator.startswith("<") else 0.5
+    tgt = targets(target("frequent_attenders", operator=operator, change=change, baseline_period="2024-Q1"))
+    table = tidy(("frequent_attenders", "0180", "T", "2024-Q1", 12.0), ("frequent_attenders", "0180", "T", "2025-Q1", 7.0))
+    out = evaluate_targets(table, tgt)
+    level = "6" if change < 0 else "18"
+    sign = "−" if change < 0 else "+"
+    assert out["target_text"].tolist() == [f"{sign}50 % mot 2024-Q1 = {word} {level}"] * 2
 
 
 def test_relative_baseline_falls_back_to_the_table_itself() -> None:
@@ -274,8 +333,8 @@ def test_municipality_override_replaces_general_target() -> None:
         "≥ 70 %",
         "≥ 70 %",
         "≤ 15 %",
-        "−50 % mot 2024",
-        "−50 % mot 2024",
+        "−50 % mot 2024 = högst 10 %",  # 20 × 0.5; unit "%" is short enough to write
+        "−50 % mot 2024 = högst 10 %",
     ]
 
 
@@ -305,6 +364,22 @@ def test_municipality_specific_target_without_general_one() -> None:
 )
 def test_format_target_text(args: tuple, unit: str | None, text: str) -> None:
     assert format_target_text(*args, unit=unit) == text
+
+
+@pytest.mark.parametrize(
+    ("operator", "level", "unit", "text"),
+    [
+        ("<=", 400.30000000000001, None, " = högst 400,3"),
+        (">=", 55.0, "%", " = minst 55 %"),
+        ("<", 24.0, "timmar", " = under 24 timmar"),
+        (">", 2.346, "per 1 000 invånare 80+ och år", " = över 2,35"),  # long unit left out; 2 decimals < 10
+        ("<=", 9.996, None, " = högst 10"),
+        ("<=", 12_345.67, None, " = högst 12 345,7"),
+        (">=", 0.0, "%", " = minst 0 %"),
+    ],
+)
+def test_format_level_text(operator: str, level: float, unit: str | None, text: str) -> None:
+    assert format_level_text(operator, level, unit=unit) == text
 
 
 # --------------------------------------------------------------------------- validation

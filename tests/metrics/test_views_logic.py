@@ -12,7 +12,6 @@ from metrics.registry import INDICATORS
 from metrics.series import (
     WARM_UP_REASON,
     default_chart_for,
-    describe_sv,
     indicator_spc,
     period_label_sv,
     spc_inputs,
@@ -82,27 +81,27 @@ def test_shift_after_a_change_is_described_as_improvement_since_its_month():
     """12 months at 20 %, then 12 at 10 % (n = 200): a long run below the centre, lower is better."""
     num = [40] * 12 + [20] * 12
     rows = tidy("readmission_30d_65", [n / 2 for n in num], numerators=num, denominators=[200] * 24)
-    table, summary = indicator_spc(rows, INDICATORS["readmission_30d_65"], chart="p")
-    assert summary["variation"] == "special_cause_improvement_low"
-    assert describe_sv(table, summary) == "Förbättring sedan januari 2025."
+    table, verdict = indicator_spc(rows, INDICATORS["readmission_30d_65"], chart="p")
+    assert verdict.variation == "special_cause_improvement_low"
+    assert verdict.sentence == "Förbättring sedan januari 2025 (ovanligt lång serie under mittlinjen)."
 
 
 def test_stable_series_is_described_as_no_change():
     values = [15.0, 16.0, 14.0, 15.5, 14.5, 16.5, 13.5, 15.0, 16.0, 14.0, 15.5, 14.5]
     rows = tidy("home_visit_median_hours_day", values, denominators=[30] * 12)
-    table, summary = indicator_spc(rows, INDICATORS["home_visit_median_hours_day"])
-    assert summary["variation"] == "common_cause"
-    assert describe_sv(table, summary).startswith("Ingen säker förändring")
+    table, verdict = indicator_spc(rows, INDICATORS["home_visit_median_hours_day"])
+    assert verdict.variation == "common_cause"
+    assert verdict.sentence.startswith("Ingen säker förändring")
 
 
 def test_phase_from_a_date_gives_new_limits_and_says_so():
     num = [40] * 12 + [20] * 12
     rows = tidy("readmission_30d_65", [n / 2 for n in num], numerators=num, denominators=[200] * 24)
-    table, summary = indicator_spc(rows, INDICATORS["readmission_30d_65"], chart="p",
+    table, verdict = indicator_spc(rows, INDICATORS["readmission_30d_65"], chart="p",
                                    phase_dates=[pd.Timestamp("2025-01-01")])
     assert table["phase"].tolist() == [1] * 12 + [2] * 12
     assert table.loc[12, "centre"] == pytest.approx(0.10)
-    assert "Nya gränser från januari 2025." in describe_sv(table, summary)
+    assert "Nya gränser från januari 2025 (fas 2)." in verdict.sentence
 
 
 def test_tile_latest_complete_value_and_missing_indicator():
@@ -145,7 +144,7 @@ def test_rate_point_cohorts_chart_per_1000_without_annualising():
     """Målgrupper: 18 persons among 12 000 inhabitants 75+ = 1.5 per 1 000, in a month and in a quarter alike
     (the denominator is population / 1 000, not person-years)."""
     ind = INDICATORS["mal_akut_ej_inlagd"]
-    assert ind.value_kind == "rate_point" and default_chart_for(ind) == "up"
+    assert ind.value_kind == "rate_point" and default_chart_for(ind) == "run"  # the registry's chart for cohorts
     month = tidy(ind.id, [1.5], numerators=[18.0], denominators=[12_000.0])
     inputs = spc_inputs(month, ind, "up")
     assert inputs["values"][0] / inputs["denominators"][0] == pytest.approx(1.5) and inputs["scale"] == 1.0
@@ -153,7 +152,7 @@ def test_rate_point_cohorts_chart_per_1000_without_annualising():
     inputs = spc_inputs(quarter, ind, "up")
     assert inputs["values"][0] / inputs["denominators"][0] == pytest.approx(1.5)
     table, _ = indicator_spc(
-        tidy(ind.id, [1.5] * 12, numerators=[18.0] * 12, denominators=[12_000.0] * 12), ind
+        tidy(ind.id, [1.5] * 12, numerators=[18.0] * 12, denominators=[12_000.0] * 12), ind, chart="up"
     )
     assert table["centre"].iloc[0] == pytest.approx(1.5)
 
@@ -187,15 +186,21 @@ def test_left_censored_first_year_is_shown_but_takes_no_part_in_the_signals():
                 denominators=[10_000] * 24, start="2023-11")
     ind = INDICATORS["mal_mangsokare_ej_inskrivna"]
     assert ind.lookback_days == 364
-    table, summary = indicator_spc(rows, ind, chart="run")
+    table, verdict = indicator_spc(rows, ind, chart="run")
     # periods starting before 2023-11-01 + 364 days = 2024-10-30: Nov 2023 … Oct 2024 (12 months)
     assert table["excluded"].tolist() == [True] * 12 + [False] * 12
     assert set(table.loc[table["excluded"], "exclude_reason"]) == {WARM_UP_REASON}
-    assert summary["n_useful"] == 8 and summary["variation"] == "common_cause"  # 4 of the 12 on the median (12)
-    assert describe_sv(table, summary).startswith("Ingen säker förändring")
-    # without the rule the warm-up would read as a change
-    plain, plain_summary = indicator_spc(rows, INDICATORS["mal_akut_ej_inlagd"], chart="run")
-    assert not plain["excluded"].any() and plain_summary["variation"] != "common_cause"
+    # 4 of the 12 on the median (12)
+    assert verdict.summary["n_useful"] == 8 and verdict.variation == "common_cause"
+    assert verdict.sentence.startswith("Ingen säker förändring")
+    # without the rule the warm-up would read as a change (a long run below the median 11.25 in the first
+    # 10 months; the latest point, 11.5, is ordinary)
+    plain, plain_verdict = indicator_spc(rows, INDICATORS["mal_akut_ej_inlagd"], chart="run")
+    assert not plain["excluded"].any()
+    assert plain_verdict.sentence == (
+        "Senaste värdet: vanlig variation. Tidigare förbättring november 2023–augusti 2024 "
+        "(ovanligt lång serie under mittlinjen)."
+    )
 
 
 def test_a_later_date_range_keeps_the_data_start_and_an_indicator_without_look_back_excludes_nothing():
@@ -221,6 +226,6 @@ def test_the_warm_up_counts_from_the_first_period_with_underlag_not_from_earlier
     values = [np.nan] * 12 + rising + stable
     rows = tidy("mal_mangsokare_ej_inskrivna", values, numerators=[v * 10 for v in values],
                 denominators=[10_000] * 36, start="2022-11", status=["saknar_underlag"] * 12 + ["ok"] * 24)
-    table, summary = indicator_spc(rows, INDICATORS["mal_mangsokare_ej_inskrivna"], chart="run")
+    table, verdict = indicator_spc(rows, INDICATORS["mal_mangsokare_ej_inskrivna"], chart="run")
     assert table["excluded"].tolist() == [True] * 24 + [False] * 12  # Nov 2022 … Oct 2024
-    assert summary["variation"] == "common_cause"
+    assert verdict.variation == "common_cause"

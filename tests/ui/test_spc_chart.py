@@ -87,7 +87,12 @@ def test_figure_layout_swedish_and_summary(oj_table: pd.DataFrame) -> None:
     assert "Andel läckande burkar" in fig.layout.title.text
     assert "Variation: Vanlig variation" in fig.layout.title.text
     assert "Målet nås ibland" in fig.layout.title.text
-    assert fig.layout.meta == {"variation": "common_cause", "assurance": "hit_and_miss"}
+    assert fig.layout.meta == {
+        "variation": "common_cause",
+        "assurance": "hit_and_miss",
+        "sentence": "Ingen säker förändring: värdena varierar slumpmässigt kring mittlinjen. "
+        "Nya gränser från juli 2023 (fas 2).",
+    }
     assert list(fig.layout.xaxis.ticktext[:3]) == ["jan 2021", "jul 2021", "jan 2022"]
 
 
