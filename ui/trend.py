@@ -21,6 +21,7 @@ from data_access.access import allowed, may_see_page
 from metrics.periods import grain_of, period_label_sv
 from metrics.registry import INDICATORS
 from metrics.series import default_chart_for, indicator_spc
+from metrics.spc import MIN_POINTS_FOR_FIRM_LIMITS
 from ui.context import PageContext, engine
 from ui.exports import download_buttons
 from ui.plotly_sv import plotly_config
@@ -157,10 +158,13 @@ def new_phase_offer(ctx: PageContext, ind_id: str, code: str, verdict) -> None:
         return
     start = verdict.new_phase_from.date()
     label = period_label_sv(f"{start:%Y-%m}")
-    st.info(
-        f"Styrdiagrammet visar en ny nivå sedan {label}. En ny fas från {label} räknar nya gränser för den nya "
-        f"nivån (preliminära tills fasen har 12 punkter); först då kan måluppfyllelsen bedömas."
+    text = (
+        f"Styrdiagrammet visar en ny nivå sedan {label}. En ny fas från {label} räknar egna gränser för den nya "
+        f"nivån när fasen har {MIN_POINTS_FOR_FIRM_LIMITS} punkter; till dess bedöms den mot föregående fas."
     )
+    if verdict.assurance == "new_level":
+        text += " Först med de nya gränserna kan måluppfyllelsen bedömas."
+    st.info(text)
     if st.button(f"Starta ny fas från {label}", key=f"new-phase-{code}-{ind_id}", icon=":material/start:"):
         pdsa.add_phase(access=ctx.viewer, municipality_code=code, indicator_id=ind_id, start_date=start,
                        reason=f"Ny nivå i styrdiagrammet sedan {label}", engine=engine())  # fmt: skip
