@@ -156,11 +156,19 @@ def _midpoint(a: Any, b: Any) -> Any:
     return (float(a) + float(b)) / 2
 
 
-def _segments(table: pd.DataFrame, column: str, mask: pd.Series, scale: float) -> tuple[list[Any], list[Any]]:
-    """x/y lists of ``column`` per phase where ``mask`` holds, separated by gaps (None)."""
+def _segments(
+    table: pd.DataFrame, column: str, mask: pd.Series, scale: float, *, by: str = "phase", lead_in: bool = False
+) -> tuple[list[Any], list[Any]]:
+    """x/y lists of ``column`` per ``by`` group where ``mask`` holds, separated by gaps (None).
+
+    ``lead_in``: each segment starts at the point before it, so that extended limits continue the line
+    they extend. ``table`` has a RangeIndex.
+    """
     xs: list[Any] = []
     ys: list[Any] = []
-    for _, part in table[mask].groupby("phase", sort=True):
+    for _, part in table[mask].groupby(by, sort=True):
+        if lead_in and part.index[0] > 0:
+            part = pd.concat([table.loc[[part.index[0] - 1]], part])
         y = part[column].to_numpy(dtype=float) * scale
         if not np.isfinite(y).any():
             continue
@@ -280,7 +288,8 @@ def build_spc_figure(
         (False, centre_name, COLOURS["centre"], "solid"),
         (True, centre_name + " – signal enligt serieregler", COLOURS["centre_signal"], "dash"),
     ):
-        xs, ys = _segments(t, "centre", t["run_signal"] == signal, scale)
+        # one line per set of limits, so a short phase's borrowed centre continues the one it extends
+        xs, ys = _segments(t, "centre", t["run_signal"] == signal, scale, by="limits_phase")
         if xs:
             fig.add_trace(
                 go.Scatter(
@@ -301,9 +310,10 @@ def build_spc_figure(
         (~borrowed & t["provisional"], f"Preliminära kontrollgränser (< {MIN_POINTS_FOR_FIRM_LIMITS} punkter)", "dash", 1),
         (borrowed, "Föregående fas gränser, förlängda", "dash", 1.5),
     ):
+        lead_in = mask is borrowed
         first = True
         for column in ("upper", "lower"):
-            xs, ys = _segments(t, column, mask, scale)
+            xs, ys = _segments(t, column, mask, scale, lead_in=lead_in)
             if not xs:
                 continue
             fig.add_trace(

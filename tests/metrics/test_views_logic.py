@@ -229,3 +229,20 @@ def test_the_warm_up_counts_from_the_first_period_with_underlag_not_from_earlier
     table, verdict = indicator_spc(rows, INDICATORS["mal_mangsokare_ej_inskrivna"], chart="run")
     assert table["excluded"].tolist() == [True] * 24 + [False] * 12  # Nov 2022 … Oct 2024
     assert verdict.variation == "common_cause"
+
+
+def test_a_tile_judges_with_the_stored_phases_like_the_chart():
+    """Issue 17: the tiles ignored phases, so Översikt said "förbättring" while Trender, split at the
+    adoption, said something else. With the same phase dates both give the same verdict."""
+    num = [40] * 12 + [20] * 12
+    rows = tidy("readmission_30d_65", [n / 2 for n in num], numerators=num, denominators=[200] * 24)
+    phases = {"readmission_30d_65": [pd.Timestamp("2024-10-01")]}
+    tile = overview_tiles(rows, no_targets(), municipality="1490", indicator_ids=["readmission_30d_65"],
+                          phases=phases).iloc[0]
+    _, verdict = indicator_spc(rows, INDICATORS["readmission_30d_65"], phase_dates=phases["readmission_30d_65"])
+    assert (tile["variation"], tile["assurance"], tile["sentence"]) == (
+        verdict.variation, verdict.assurance, verdict.sentence
+    )
+    assert tile["phase"] == 2 and tile["limits_phase"] == 2
+    plain = overview_tiles(rows, no_targets(), municipality="1490", indicator_ids=["readmission_30d_65"]).iloc[0]
+    assert plain["sentence"] != tile["sentence"]

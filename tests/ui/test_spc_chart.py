@@ -181,6 +181,31 @@ def test_run_signal_and_provisional_styles() -> None:
     assert fig.layout.xaxis.title.text == "Punkt" and fig.layout.yaxis.ticksuffix == ""
 
 
+def test_a_short_new_phase_says_why_its_limits_are_borrowed() -> None:
+    """Issue 17: "Fas 2 – preliminära gränser" without a reason. A phase with 2 of 12 points is drawn against
+    phase 1's limits, extended and dashed, and its label, hover and table row say so."""
+    y = [96, 104] * 12 + [70, 72] + [71, 73]
+    t = spc_table(y, chart="i", improvement="decrease", phases=[26], dates=pd.date_range("2024-09-01", periods=28,
+                                                                                          freq="MS"))
+    fig = build_spc_figure(t, title="Akutbesök", unit="per 1 000 inv. 80+ och år")
+    labels = [a.text for a in fig.layout.annotations if a.text.startswith("Fas ")]
+    assert labels == ["Fas 1", "Fas 2 – 2 av 12 punkter, bedöms mot fas 1"]
+    borrowed = [tr for tr in fig.data if tr.name == "Föregående fas gränser, förlängda"]
+    assert len(borrowed) == 2 and {tr.line.dash for tr in borrowed} == {"dash"}  # upper and lower
+    drawn = sorted({round(y, 6) for tr in borrowed for y in tr.y if y is not None})
+    assert drawn == [round(t["lower"].iloc[0], 6), round(t["upper"].iloc[0], 6)]  # phase 1's limits, extended
+    hover = _trace(fig, "Särskild orsak – förbättring").customdata[-1]
+    assert "Fas 2 (bedöms mot fas 1:s gränser)" in hover
+    assert "Förbättring jämfört med fas 1 sedan september 2026" in fig.layout.meta["sentence"]
+    alt = spc_table_alternative(t)
+    assert alt.loc[26, "Signal"].endswith("; fas 2 börjar (2 av 12 punkter, bedöms mot fas 1)")
+    # a first phase that is itself short says how many points its limits rest on
+    short = build_spc_figure(spc_table(y[:8], chart="i"), title="t", unit="antal")
+    assert [a.text for a in short.layout.annotations if a.text.startswith("Fas ")] == [
+        "Fas 1 – preliminära gränser (8 av 12 punkter)"
+    ]
+
+
 def test_run_chart_has_median_and_no_limits() -> None:
     """Run chart: median centre line, no limit traces."""
     t = spc_table([12, 15, 11, 18, 14, 13, 16, 19, 12, 14, 17, 11], chart="run")

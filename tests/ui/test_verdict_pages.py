@@ -290,3 +290,25 @@ def test_politicians_are_offered_nothing(env):
 
 def test_the_cohorts_are_judged_by_their_run_chart_everywhere():
     assert all(INDICATORS[i].spc_chart == "run" for i in COHORT_IDS)
+
+
+def test_overview_and_trender_explain_the_symbols_and_the_units(env):
+    at = page(env, None, "oversikt", kommun="1490")
+    assert "Vad betyder symbolerna?" in [e.label for e in at.expander]
+    legend = "\n".join(m.value for m in at.markdown)
+    for words_ in ("Ny nivå", "(senaste)", "Preliminära gränser", "Ovanligt få korsningar", "Målet nås ibland"):
+        assert words_ in legend, words_
+    captions = [c.value for c in at.caption]
+    # a lagging indicator says its value is the latest complete one
+    assert any(c.startswith("september 2026 (senaste) ·") for c in captions)
+    # per-year and per-period rates say which they are, in the tile
+    assert any(c.startswith("Omräknat till helår") for c in captions)
+    assert any(c.startswith("Personer under månaden, inte omräknat till år") for c in captions)
+    values = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert any(v.endswith("per 1 000 inv. 80+ och år") for v in values)
+    assert any(v.endswith("per 1 000 inv. 75+ och månad") for v in values)
+    # a relative target shows its level
+    assert any(re.match(r"Mål: −20 % mot 2024 = högst \d[\d ]*(,\d+)? – ", m.value) for m in at.markdown)
+
+    at = page(env, None, "trender", kommun="1490")
+    assert "Vad betyder symbolerna?" in [e.label for e in at.expander]
