@@ -1119,26 +1119,35 @@ def phases_for(
 
 
 def phase_dates(
-    *, access: AccessContext, municipality_code: str, engine: Engine | None = None
-) -> dict[str, list[dt.date]]:
-    """Start dates of the stored SPC phases of every indicator of one municipality, ascending per indicator.
+    *, access: AccessContext, municipalities: Iterable[str] | None = None, engine: Engine | None = None
+) -> dict[str, dict[str, list[dt.date]]]:
+    """Start dates of the stored SPC phases, per municipality and indicator, ascending.
 
-    The same rule as :func:`phases_for` (any viewer of the municipality may
-    ask); one query for a whole page of tiles instead of one per indicator.
+    The same rule as :func:`phases_for` (any viewer of a municipality may
+    read its phase dates): ``municipalities`` defaults to every municipality
+    the viewer sees, and a municipality outside the viewer's scope is
+    refused. One query for a whole page of tiles and charts instead of one
+    per indicator.
     """
     access = check_viewer(access)
-    _scope(access, municipality_code)
+    wanted = None if municipalities is None else sorted(set(municipalities))
+    for code in wanted or ():
+        _scope(access, code)
+    if wanted is None and access.municipalities is not None:
+        wanted = sorted(access.municipalities)
     engine = engine or get_engine()
     stmt = (
-        select(_P.c.indicator_id, _P.c.start_date)
-        .where(_P.c.municipality_code == municipality_code, _P.c.deleted_at.is_(None))
+        select(_P.c.municipality_code, _P.c.indicator_id, _P.c.start_date)
+        .where(_P.c.deleted_at.is_(None))
         .distinct()
-        .order_by(_P.c.indicator_id, _P.c.start_date)
+        .order_by(_P.c.municipality_code, _P.c.indicator_id, _P.c.start_date)
     )
-    out: dict[str, list[dt.date]] = {}
+    if wanted is not None:
+        stmt = stmt.where(_P.c.municipality_code.in_(wanted))
+    out: dict[str, dict[str, list[dt.date]]] = {}
     with engine.connect() as conn:
-        for indicator_id, start in conn.execute(stmt):
-            out.setdefault(indicator_id, []).append(start)
+        for code, indicator_id, start in conn.execute(stmt):
+            out.setdefault(code, {}).setdefault(indicator_id, []).append(start)
     return out
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from metrics.compare import choose_reference_rows, comparison_rows, funnel_data
 from metrics.periods import period_label_sv
 from ui.charts import ci_dot_plot, funnel_plot
-from ui.context import PageContext, cached_tiles
+from ui.context import PageContext, verdict_rows
 from ui.exports import download_buttons
 from ui.icons import assurance_text, variation_text
 from ui.labels import format_number, format_value, municipality_names, region_names
@@ -113,12 +113,9 @@ def _references_section(ind, period: str) -> None:
 
 
 def _verdicts(ctx: PageContext, ind, codes: list[str]) -> list[dict]:
-    """Each municipality's verdict on the indicator: its Översikt tile (the same cached computation)."""
-    out = []
-    for code in codes:
-        tile = cached_tiles(ctx, code, [ind.id]).iloc[0]
-        out.append(tile.to_dict() if tile["status"] == "ok" else {})
-    return out
+    """Each municipality's verdict on the indicator: its Översikt tile (the same computation)."""
+    tiles = verdict_rows(ctx, ind.id, codes)
+    return [t if t["status"] == "ok" else {} for t in tiles.to_dict("records")]
 
 
 def _table(rows: pd.DataFrame, ind, unit: str, verdicts: list[dict]) -> pd.DataFrame:

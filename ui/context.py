@@ -105,16 +105,15 @@ class PageContext:
 
     @cached_property
     def _phases(self) -> dict[str, PhaseDates]:
-        return {}
+        return phase_dates_of(self.viewer)
 
     def phases(self, code: str) -> PhaseDates:
-        """The stored SPC phase dates of one municipality, per indicator, read once per run (none for ALL).
+        """The stored SPC phase dates of one municipality, per indicator (none for ALL: phases belong to
+        municipalities). Read once per run for every municipality the viewer sees.
 
         Every chart, tile and verdict of the run uses these, so they all split their limits at the same dates.
         """
-        if code not in self._phases:
-            self._phases[code] = phase_dates_of(self.viewer, code)
-        return self._phases[code]
+        return self._phases.get(code, ())
 
     def series(self, indicator_id: str, code: str, sex: str | None = None) -> pd.DataFrame:
         """The in-range rows of one indicator, municipality and sex (default: the chosen sex)."""
@@ -159,14 +158,15 @@ def page_context(page: str) -> PageContext | None:
 PhaseDates = tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def phase_dates_of(viewer: AccessContext, code: str) -> PhaseDates:
-    """The stored SPC phases of one municipality (none for the area total: phases belong to municipalities)."""
-    if code == "ALL":
-        return ()
+def phase_dates_of(viewer: AccessContext) -> dict[str, PhaseDates]:
+    """The stored SPC phases of every municipality the viewer sees, in one query."""
     from data_access import pdsa
 
-    found = pdsa.phase_dates(access=viewer, municipality_code=code, engine=engine())
-    return tuple((ind, tuple(d.isoformat() for d in dates)) for ind, dates in sorted(found.items()))
+    found = pdsa.phase_dates(access=viewer, engine=engine())
+    return {
+        code: tuple((ind, tuple(d.isoformat() for d in dates)) for ind, dates in sorted(by_ind.items()))
+        for code, by_ind in found.items()
+    }
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -178,6 +178,33 @@ def _tiles(url: str, stamp: str, viewer: AccessContext, filters: Filters, code: 
     rows = in_range(everything, filters)
     return overview_tiles(rows, targets(), municipality=code, sex=filters.sex, indicator_ids=ids,
                           baseline=results("year"), data_start=data_starts(everything), phases=dict(phases))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _verdict_rows(url: str, stamp: str, viewer: AccessContext, filters: Filters, codes: tuple[str, ...],
+                  indicator_id: str, phases: tuple[PhaseDates, ...]) -> pd.DataFrame:
+    from metrics.overview import overview_tiles
+
+    everything = results(filters.grain)
+    rows = in_range(everything, filters)
+    starts = data_starts(everything)
+    return pd.concat(
+        [
+            overview_tiles(rows, targets(), municipality=code, sex=filters.sex, indicator_ids=[indicator_id],
+                           baseline=results("year"), data_start=starts, phases=dict(p))
+            for code, p in zip(codes, phases, strict=True)
+        ],
+        ignore_index=True,
+    ).assign(municipality_code=list(codes))
+
+
+def verdict_rows(ctx: PageContext, indicator_id: str, codes: Sequence[str]) -> pd.DataFrame:
+    """One indicator's tile (and so its verdict) for several municipalities, in one cached call: the same
+    computation as :func:`cached_tiles`, row for row (column ``municipality_code`` added)."""
+    url = get_settings().database_url
+    codes = tuple(codes)
+    return _verdict_rows(url, _stamp(url), ctx.viewer, ctx.filters, codes, indicator_id,
+                         tuple(ctx.phases(c) for c in codes))
 
 
 def cached_tiles(ctx: PageContext, code: str, indicator_ids: Sequence[str] | None = None) -> pd.DataFrame:

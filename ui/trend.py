@@ -1,8 +1,11 @@
-"""One indicator's SPC section on the Trender page: chart, sentence, chart type choice, table, exports.
+"""One indicator's SPC section on the Trender page: chart, verdict, chart type choice, table, exports.
 
 The stored SPC phases of the municipality and indicator split the limits
-(``data_access.pdsa.phases_for``: every viewer of the municipality, since
-the limits are the same for everyone), and the PDSA cycles linked to the
+(``PageContext.phases``, read once per run through ``data_access.pdsa.phase_dates``:
+every viewer of the municipality, since the limits are the same for everyone;
+the Översikt tiles use the same dates), and the verdict under the chart is
+``metrics.verdict.judge`` of the drawn table. Where the chart shows a new
+level, viewers who may store phases are offered one. The PDSA cycles linked to the
 indicator are marked on the chart and listed under it as links to their
 cycle card on Förbättringsarbete (``data_access.pdsa.annotations_for``:
 only viewers with ``read_pdsa``; others get none).

@@ -389,6 +389,13 @@ def test_adopting_a_change_starts_a_phase_for_each_linked_indicator(store):
     )
     with pytest.raises(AccessDenied):
         pdsa.phases_for(access=CIA, municipality_code="1490", indicator_id=READM, engine=store)
+    # The same dates for a whole page at once: per municipality and indicator, within the viewer's scope.
+    everything = {"1490": {READM: dates, SIP: [dt.date(2025, 6, 10)]}}
+    assert pdsa.phase_dates(access=POLITIKER, engine=store) == everything
+    assert pdsa.phase_dates(access=ANNA, municipalities=["1490"], engine=store) == everything
+    assert pdsa.phase_dates(access=CIA, engine=store) == {}  # Mark's viewer: Mark has none, Borås is not shown
+    with pytest.raises(AccessDenied):
+        pdsa.phase_dates(access=CIA, municipalities=["1490"], engine=store)
 
     # The charts split there.
     months = pd.period_range("2024-01", "2025-12", freq="M")
