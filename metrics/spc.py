@@ -1023,7 +1023,8 @@ def summarise_table(table: pd.DataFrame) -> dict[str, Any]:
     * Assurance compares the target with the limits at the latest used
       point, but only while those limits describe the present: when the
       latest point is itself special cause (the process has moved), the code
-      is ``new_level`` and no "always/never" is claimed.
+      is ``new_level`` and no "always/never" is claimed. A chart without
+      limits (run chart) stays ``not_assessable``.
     """
     opts = table.attrs.get("spc_options")
     if not opts:
@@ -1054,8 +1055,8 @@ def summarise_table(table: pd.DataFrame) -> dict[str, Any]:
         variation = variation_type(special=latest_special, side=side, improvement=opts["improvement"])
 
     lower, upper = _py(last["lower"]), _py(last["upper"])
-    if latest_special and opts["target"] is not None:
-        assurance = "new_level"
+    if latest_special and opts["target"] is not None and lower is not None and upper is not None:
+        assurance = "new_level"  # limits exist, but the latest point has left them behind
     else:
         assurance = assurance_type(
             lower=lower, upper=upper, target=opts["target"], improvement=opts["improvement"]

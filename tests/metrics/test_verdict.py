@@ -266,8 +266,11 @@ def test_no_verdict_contradicts_the_point_types_of_its_table(t: pd.DataFrame) ->
         improvement = t.attrs["spc_options"]["improvement"]
         meets = value >= target if improvement == "increase" else value <= target
         assert meets == (v.assurance == "consistently_pass")
-    if last is not None and last["special_cause"] and t.attrs["spc_options"]["target"] is not None:
+    has_limits = last is not None and np.isfinite(last["upper"]) and np.isfinite(last["lower"])
+    if last is not None and last["special_cause"] and t.attrs["spc_options"]["target"] is not None and has_limits:
         assert v.assurance == "new_level"
+    if t.attrs["spc_options"]["chart"] == "run":
+        assert v.assurance in ("no_target", "not_assessable")  # no limits, nothing to assure or recalculate
     # a crossings-only signal has no long run behind it and says so in words
     if v.few_crossings:
         assert not group["long_run"].any() and "ovanligt få korsningar" in lowered

@@ -258,9 +258,10 @@ def test_a_process_leader_is_offered_a_new_phase_where_the_level_has_moved(env):
     buttons = [b for b in at.button if b.key and b.key.startswith("new-phase-")]
     keyed = {tuple(b.key.removeprefix("new-phase-").split("-", 1)) for b in buttons}
     # every offer is on a chart whose latest point is special cause (a stretch of one point gets none), and
-    # where there is a target its assurance says "Ny nivå"
+    # where there is a target and limits its assurance says "Ny nivå"
     assert keyed <= moved
-    assert all(tiles[k][1].startswith("Ny nivå") for k in keyed if tiles[k][1] != "Inget mål")
+    assert all(tiles[k][1].startswith("Ny nivå") for k in keyed
+               if tiles[k][1] not in ("Inget mål", "Måluppfyllelse kan inte bedömas"))  # fmt: skip
     assert ("1490", "acute_bed_days_75_per_1000") in keyed  # a new level since February 2026 on the sample data
     button = buttons[0]
     code, ind_id = button.key.removeprefix("new-phase-").split("-", 1)
