@@ -25,6 +25,24 @@ def sample_store_url(tmp_path_factory) -> str:
     return url
 
 
+def store_copy_with_users(sample_store_url: str, folder: Path, roles) -> tuple[str, object]:
+    """A private copy of the sample store (for tests that write to it) with one test user per role
+    (``t_<role>``, as in ``tests/auth/conftest.py``); (url, engine)."""
+    import shutil
+
+    from data_access import users
+    from data_access.access import SYSTEM
+    from tests.auth.conftest import ROLE_USERS
+
+    shutil.copy(sample_store_url.removeprefix("sqlite:///"), folder / "store.db")
+    url = f"sqlite:///{folder / 'store.db'}"
+    engine = make_engine(url)
+    for name in roles:
+        users.create_user(engine, access=SYSTEM, username=f"t_{name}", display_name=f"Test {name}",
+                          password="rätt-lösenord-" + name, grants=ROLE_USERS[name], rounds=4)  # fmt: skip
+    return url, engine
+
+
 @pytest.fixture
 def sample_app(sample_store_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", sample_store_url)

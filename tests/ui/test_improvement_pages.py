@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import pandas as pd
 import pytest
 
-from data_access import pdsa, users
+from data_access import pdsa
 from data_access.access import SYSTEM
-from data_access.db import make_engine
 from metrics.registry import INDICATORS
-from tests.auth.conftest import ROLE_USERS, ROOT, login_as, role_viewer, set_app_env
+from tests.auth.conftest import ROOT, login_as, role_viewer, set_app_env
+from tests.ui.conftest import store_copy_with_users
 from ui.improvement import esc
 
 READM = "readmission_30d_65"
@@ -30,13 +29,7 @@ ROLES = ("ledningsgrupp", "processledare", "admin", "politiker")
 @pytest.fixture(scope="module")
 def pdsa_store(sample_store_url, tmp_path_factory):
     """A private copy of the sample store (these tests write to it) with the test users."""
-    folder = tmp_path_factory.mktemp("pdsa_pages")
-    shutil.copy(sample_store_url.removeprefix("sqlite:///"), folder / "store.db")
-    url = f"sqlite:///{folder / 'store.db'}"
-    engine = make_engine(url)
-    for name in ROLES:
-        users.create_user(engine, access=SYSTEM, username=f"t_{name}", display_name=f"Test {name}",
-                          password="rätt-lösenord-" + name, grants=ROLE_USERS[name], rounds=4)  # fmt: skip
+    url, engine = store_copy_with_users(sample_store_url, tmp_path_factory.mktemp("pdsa_pages"), ROLES)
     yield url, engine
     engine.dispose()
 

@@ -15,17 +15,16 @@ import datetime as dt
 import io
 import json
 import re
-import shutil
 
 import pandas as pd
 import pytest
 
-from data_access import pdsa, users
+from data_access import pdsa
 from data_access.access import SYSTEM
-from data_access.db import make_engine
 from metrics.cohorts import COHORT_IDS
 from metrics.registry import INDICATORS
-from tests.auth.conftest import ROLE_USERS, login_as, role_viewer, set_app_env
+from tests.auth.conftest import login_as, role_viewer, set_app_env
+from tests.ui.conftest import store_copy_with_users
 
 ED = "ed_visits_80_per_1000"
 PHASE_START = dt.date(2026, 9, 1)
@@ -40,13 +39,8 @@ def words(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def store(sample_store_url, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("verdict_pages")
-    shutil.copy(sample_store_url.removeprefix("sqlite:///"), folder / "store.db")
-    url = f"sqlite:///{folder / 'store.db'}"
-    engine = make_engine(url)
-    for name in ("ledningsgrupp", "processledare", "politiker"):
-        users.create_user(engine, access=SYSTEM, username=f"t_{name}", display_name=f"Test {name}",
-                          password="rätt-lösenord-" + name, grants=ROLE_USERS[name], rounds=4)  # fmt: skip
+    url, engine = store_copy_with_users(sample_store_url, tmp_path_factory.mktemp("verdict_pages"),
+                                        ("ledningsgrupp", "processledare", "politiker"))  # fmt: skip
     pdsa.add_phase(access=role_viewer("processledare"), municipality_code="1490", indicator_id=ED,
                    start_date=PHASE_START, reason="Anta förändringen (test)", engine=engine)  # fmt: skip
     yield url, engine
