@@ -29,7 +29,7 @@ Pure: no Streamlit, no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -98,11 +98,6 @@ class Verdict:
             if self.few_crossings
             else self.variation_label
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["headline"] = self.headline
-        return d
 
 
 # --------------------------------------------------------------------------- stretches
