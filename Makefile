@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PORT ?= 8501
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint sample bench venv migrate load-sample screenshots clean
+.PHONY: run test lint sample bench venv migrate load-sample screenshots clean health
 
 venv: $(STAMP)
 
@@ -16,9 +16,16 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
+# Demo mode unless DEMO is set: the sample data goes into an empty store. Outside demo mode (DEMO=0)
+# load-sample refuses with exit code 4 and says how to import real data; the app starts on the store as it is.
 run: venv
-	DEMO=$${DEMO:-1} $(PY) -m data_access load-sample
-	DEMO=$${DEMO:-1} $(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	@export DEMO=$${DEMO:-1}; \
+	$(PY) -m data_access load-sample; status=$$?; \
+	if [ $$status -ne 0 ] && [ $$status -ne 4 ]; then exit $$status; fi; \
+	exec $(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+
+health: venv
+	DEMO=$${DEMO:-1} $(PY) -m data_access health
 
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadfile

@@ -5,6 +5,11 @@ Keep this file small: no business rules here. It must always reach
 every file in pages/ without this login). Any start-up failure — no cookie
 key outside demo mode, no store — gives a navigation holding one error page,
 and every page checks the viewer itself as well (``ui.auth.guard``).
+
+Everything after ``st.navigation`` runs through ``ui.errors.run_guarded``: an
+unexpected error shows a Swedish message with a reference id, and its
+traceback goes to the server log only (``client.showErrorDetails = "none"``
+in ``.streamlit/config.toml`` covers the rest).
 """
 
 import streamlit as st
@@ -32,15 +37,20 @@ PAGES = {
 
 
 def startup_error() -> None:
-    """The only page while the app cannot start."""
-    st.title("Appen kan inte starta")
+    """The only page while the app cannot start (or while the store is too busy to check the login)."""
     message = "Appen är inte rätt konfigurerad."
     try:
-        from ui.auth import startup_problem
+        from data_access.users import is_busy
+        from ui.auth import STORE_BUSY, startup_problem
 
+        if is_busy(start_failure):
+            st.title("Tjänsten är upptagen")
+            st.warning(STORE_BUSY)
+            return
         message = startup_problem() or message
     except Exception:  # noqa: BLE001 - the message is all this page shows
         pass
+    st.title("Appen kan inte starta")
     st.error(message)
 
 
@@ -57,27 +67,44 @@ def navigation_pages(viewer, logged_in: bool) -> dict[str, st.Page]:
     return out
 
 
-viewer, pages = None, {}
+viewer, pages, start_failure = None, {}, None
 try:
     from ui import auth
 
     viewer = auth.start_run()
     if viewer is not None:
         pages = navigation_pages(viewer, auth.is_logged_in())
-except Exception:  # noqa: BLE001 - fail closed: the error page below
-    viewer, pages = None, {}
+except Exception as exc:  # noqa: BLE001 - fail closed: the error page below (a busy store says so)
+    viewer, pages, start_failure = None, {}, exc
+    try:
+        from ui.errors import log_error
+
+        log_error(exc, where="start")
+    except Exception:  # noqa: BLE001 - never let logging open the app
+        pass
 
 if pages:
     sections: dict[str, list] = {}
     for page_id, page in pages.items():
         sections.setdefault(PAGES[page_id][3], []).append(page)
     navigation = st.navigation(sections)
-    wanted = auth.take_page_to_open()
-    if wanted is not None and (wanted == "" or wanted in pages):
-        st.switch_page(pages[wanted] if wanted else next(iter(pages.values())))
-    auth.sidebar_account(viewer)
 else:
     navigation = st.navigation(
         [st.Page(startup_error, title="Appen kan inte starta", icon=":material/error:", default=True)]
     )
-navigation.run()
+
+
+def open_page() -> None:
+    """The chosen page, after the first page a login asked for and the account box in the sidebar."""
+    if pages:
+        wanted = auth.take_page_to_open()
+        if wanted is not None and (wanted == "" or wanted in pages):
+            st.switch_page(pages[wanted] if wanted else next(iter(pages.values())))
+        auth.sidebar_account(viewer)
+    navigation.run()
+
+
+# Imported only now: st.navigation has run, so even a failing import cannot open pages/ to anyone.
+from ui.errors import run_guarded  # noqa: E402
+
+run_guarded(open_page, where=f"{navigation.title} (/{navigation.url_path})")

@@ -8,6 +8,19 @@ or ``--map KPI=indicator_id``.
 
 Exit codes: 0 = stored (or nothing to change), 1 = rejected (nothing stored),
 2 = usage error.
+
+``python -m data_access load-sample`` loads the synthetic sample data into an
+empty store, in demo mode only (``make run``); outside demo mode it refuses
+with exit code 4 and says how to import real data, and touches no store.
+
+``python -m data_access health [--url http://127.0.0.1:8601]``: can the app
+serve? Checks what makes every page refuse to start (the settings, the cookie
+key), that the store answers and that its schema is current, and with
+``--url`` that the Streamlit process answers its own health check. Prints
+``ok`` (exit 0) or one ``fel: …`` line per problem (exit 1); read-only. With
+``--serve PORT`` it answers ``GET /halsa`` over HTTP instead (200 ``ok`` or 503
+and the problems), for a proxy or orchestrator that polls a URL. For systemd
+and the proxy: docs/drift.md; the checks: ``data_access/health.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +28,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+EXIT_NOT_DEMO = 4
+SAMPLE_OUTSIDE_DEMO = (
+    "Exempeldata laddas bara i demoläge (DEMO=1); databasen har inte ändrats. Läs in riktiga data med "
+    "`python -m data_access import SÖKVÄG` (CSV eller xlsx enligt datakontraktet) eller på sidan "
+    "Ladda upp data i appen (administratör)."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,8 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     kol.add_argument("--save", type=Path, help="Spara det hämtade svaret som JSON.")
     kol.add_argument("--timeout", type=float, default=30.0, help="Sekunder per anrop (standard 30).")
     kol.add_argument("--user", default=None, help="Vem som importerar (loggas).")
-    seed = sub.add_parser("load-sample", help="Ladda exempeldata om databasen är tom.")
+    seed = sub.add_parser("load-sample", help="Ladda exempeldata om databasen är tom (bara i demoläge, DEMO=1).")
     seed.add_argument("--path", type=Path, default=Path(__file__).resolve().parents[1] / "sample_data" / "default")
+    health = sub.add_parser("health", help="Kontrollera att appen kan visa sidor: skriver ok (0) eller fel (1).")
+    health.add_argument("--url", help="Kontrollera också Streamlit-processen, t.ex. http://127.0.0.1:8601.")
+    health.add_argument("--timeout", type=float, default=5.0, help="Sekunder per anslutning (standard 5).")
+    health.add_argument("--serve", type=int, metavar="PORT",
+                        help="Svara i stället på GET /halsa på den porten: 200 ok eller 503 med felen (för proxyn).")
+    health.add_argument("--host", default="127.0.0.1", help="Adress för --serve (standard 127.0.0.1).")
     args = parser.parse_args(argv)
 
     from data_access.db import get_engine, upgrade
@@ -47,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         from data_access.kolada import main as kolada_main
 
         return kolada_main(args)
+    if args.command == "health":
+        return _health(args)
+    if args.command == "load-sample":
+        from data_access.settings import get_settings
+
+        if not get_settings().demo:  # before any engine: a production store is never touched
+            print(SAMPLE_OUTSIDE_DEMO, file=sys.stderr)
+            return EXIT_NOT_DEMO
     engine = get_engine()
     if args.command == "migrate":
         upgrade(engine)
@@ -59,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_schema(engine)
         if not store_is_empty(engine):
             print("Databasen innehåller redan data: exempeldata laddas inte.")
-            return 0
+            return _finish_recompute(engine)
         args.paths, args.errors, args.no_recompute, args.user = [args.path], None, False, "exempeldata"
     return _import(args, engine)
 
@@ -83,20 +117,57 @@ def _import(args, engine) -> int:
             from data_access.recompute import recompute_store
         except ImportError:  # metrics not available yet
             return 0
-        summary = recompute_store(engine=engine, touched=result.touched)
+        summary = recompute_store(engine=engine, touched=result.touched,
+                                  data_versions=(result.base_version, result.data_version))
         print(summary)
+    elif not args.no_recompute:  # nothing changed, but an earlier recompute may have been killed
+        return _finish_recompute(engine)
+    return 0
+
+
+def _finish_recompute(engine) -> int:
+    """Recompute when the stored results are behind the data (a recompute was killed): at start and import."""
+    from data_access.settings import get_settings
+
+    if get_settings().recompute_after_import:
+        from data_access.recompute import finish_recompute
+
+        summary = finish_recompute(engine=engine)
+        if summary:
+            print(summary)
     return 0
 
 
 def run() -> int:
     """Entry point: unexpected failures become one Swedish line, not a stack trace."""
+    from data_access.settings import SettingsError
+
     try:
         return main()
     except KeyboardInterrupt:
         return 130
+    except SettingsError as exc:  # a refused setting: its own Swedish message, nothing else
+        print(str(exc), file=sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001
         print(f"Oväntat fel ({type(exc).__name__}): {exc}. Ingenting har sparats.", file=sys.stderr)
         return 3
+
+
+# --- health ------------------------------------------------------------------
+
+
+def _health(args) -> int:
+    from data_access.health import health_problems, serve
+
+    if args.serve:
+        return serve(port=args.serve, host=args.host, url=args.url, timeout=args.timeout)
+    problems = health_problems(url=args.url, timeout=args.timeout)
+    for problem in problems:
+        print(f"fel: {problem}")
+    if not problems:
+        print("ok")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ stored. Each file is logged in ``import_log`` with its sha256 and row
 counts: inserted, replaced, unchanged.
 
 Bulk paths: ``COPY`` into a temporary staging table on PostgreSQL,
-``executemany`` on SQLite; the merge into the real table is then two set-based
-statements (delete changed rows, insert rows not present).
+``executemany`` on SQLite, in chunks of :data:`CHUNK_ROWS`; the merge into the
+real table then joins through the table's primary key (:func:`_upsert`). An
+import that changes a table the indicators are computed from raises the
+store's data version (``data_state``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from sqlalchemy import Connection, Engine, insert, text
 
 from data_access.access import SYSTEM, AccessContext, require
 from data_access.contract import TABLES
-from data_access.db import ensure_schema, get_engine
+from data_access.db import ensure_schema, get_engine, rows_frame
 from data_access.files import ParsedTable, read_files
-from data_access.models import CONTRACT_MODELS, ImportLog
+from data_access.models import CONTRACT_MODELS, DataState, ImportLog
 from data_access.validation import ValidationFailed, ValidationIssue
 
 Progress = Callable[[str, float], None]  # (Swedish step text, fraction 0–1)
@@ -123,9 +125,14 @@ class FileResult:
 
 @dataclass
 class ImportResult:
+    """``base_version``/``data_version``: the store's data version (``data_state``) before and after this
+    import, set when it changed a table the indicators are computed from (else both None)."""
+
     batch_id: str
     files: list[FileResult] = field(default_factory=list)
     errors: list[ValidationIssue] = field(default_factory=list)
+    base_version: int | None = None
+    data_version: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -245,8 +252,30 @@ def store_tables(
                     "message": None,
                 },
             )
+        if any(f.changed and f.table != "indicator_values" for f in result.files):
+            # a table the indicators are computed from changed: the stored results are behind from now on
+            result.base_version, result.data_version = bump_data_version(conn)
     step("Sparat", hi)
     return result
+
+
+def bump_data_version(conn: Connection) -> tuple[int, int]:
+    """Raise the store's data version by one inside the import's transaction; (before, after).
+
+    The row lock (PostgreSQL) or the write lock (SQLite) orders concurrent imports, so each gets
+    its own version.
+    """
+    from sqlalchemy import select, update
+
+    now = dt.datetime.now().replace(microsecond=0)
+    done = conn.execute(
+        update(DataState).where(DataState.id == 1).values(data_version=DataState.data_version + 1,
+                                                           data_changed_at=now)
+    )
+    if done.rowcount == 0:  # the row the migration seeds is gone: start again from the results' zero
+        conn.execute(insert(DataState), {"id": 1, "data_version": 1, "results_version": 0, "data_changed_at": now})
+    after = conn.execute(select(DataState.data_version).where(DataState.id == 1)).scalar_one()
+    return after - 1, after
 
 
 @dataclass
@@ -276,6 +305,8 @@ def import_uploads(
     After a change to any table but ``indicator_values`` the indicator table
     is recomputed (``recompute=None`` follows ``RECOMPUTE_AFTER_IMPORT``);
     values from elsewhere never enter the computation, so they need none.
+    An upload that changes nothing still recomputes when the stored results
+    are behind the data (an earlier recompute was killed).
     """
     import tempfile
 
@@ -318,11 +349,16 @@ def import_uploads(
         from data_access.settings import get_settings
 
         recompute = get_settings().recompute_after_import
-    if recompute and any(f.changed and f.table != "indicator_values" for f in result.files):
-        from data_access.recompute import recompute_store
+    if recompute:
+        from data_access.recompute import finish_recompute, recompute_store, results_state
 
-        step("Räknar om indikatorerna", STORE_SPAN[1])
-        outcome.recomputed = recompute_store(engine=engine, touched=result.touched)
+        if result.data_version is not None:  # a table the indicators are computed from changed
+            step("Räknar om indikatorerna", STORE_SPAN[1])
+            outcome.recomputed = recompute_store(engine=engine, touched=result.touched,
+                                                 data_versions=(result.base_version, result.data_version))
+        elif results_state(engine=engine).behind:  # an earlier import's recompute was killed: finish it now
+            step("Räknar om indikatorerna", STORE_SPAN[1])
+            outcome.recomputed = finish_recompute(engine=engine)
     step("Klart", 1.0)
     return outcome
 
@@ -374,14 +410,17 @@ def _log_rejected(engine: Engine, batch: str, paths: list, errors: list[Validati
 # --- the bulk upsert ---------------------------------------------------------
 
 
-def _iso_text(s: pd.Series, kind: str) -> pd.Series:
-    """Datetimes as the text SQLAlchemy stores on SQLite (vectorised; NaT stays missing)."""
+def _iso_text(s: pd.Series, kind: str) -> np.ndarray:
+    """Datetimes as the text SQLAlchemy stores on SQLite, as Python strings (None for NaT); vectorised."""
     values = s.to_numpy(dtype="datetime64[us]")
     if kind == "date":
         text_values = np.datetime_as_string(values, unit="D")
-    else:
-        text_values = np.char.replace(np.datetime_as_string(values, unit="us"), "T", " ")
-    return pd.Series(text_values, index=s.index, dtype=object).mask(s.isna())
+    else:  # "YYYY-MM-DDTHH:MM:SS.ffffff" with a space for the T, written into the fixed-width buffer
+        text_values = np.datetime_as_string(values, unit="us")
+        text_values.view(np.uint32).reshape(len(text_values), -1)[:, 10] = ord(" ")
+    out = text_values.astype(object)
+    out[np.isnat(values)] = None
+    return out
 
 
 def _sqlite_values(frame: pd.DataFrame, table_name: str) -> list[tuple]:
@@ -390,12 +429,11 @@ def _sqlite_values(frame: pd.DataFrame, table_name: str) -> list[tuple]:
     for col in TABLES[table_name].columns:
         s = frame[col.name]
         if col.type in ("timestamp", "date"):
-            s = _iso_text(s, col.type)
-        elif col.type == "bool":
+            cols.append(_iso_text(s, col.type))
+            continue
+        if col.type == "bool":
             s = s.astype("Int64")
-        arr = np.array(s.tolist(), dtype=object)
-        arr[s.isna().to_numpy()] = None
-        cols.append(arr)
+        cols.append(s.to_numpy(dtype=object, na_value=None))
     return list(zip(*cols, strict=True))
 
 
@@ -431,16 +469,17 @@ def _bulk_insert(conn: Connection, table_name: str, frame: pd.DataFrame, target:
 def _bulk_insert_chunks(
     conn: Connection, table_name: str, frame: pd.DataFrame, target: str, on_chunk: Callable[[int], None] | None
 ) -> None:
-    """Bulk-load ``frame`` in chunks of :data:`CHUNK_ROWS`, reporting the rows loaded so far after each."""
-    if on_chunk is None or len(frame) <= CHUNK_ROWS:
-        _bulk_insert(conn, table_name, frame, target)
-        if on_chunk is not None:
-            on_chunk(len(frame))
-        return
-    for start in range(0, len(frame), CHUNK_ROWS):
+    """Bulk-load ``frame`` in chunks of :data:`CHUNK_ROWS`, reporting the rows loaded so far after each.
+
+    Always in chunks, watched or not: the driver's values (tuples on SQLite, CSV text for ``COPY``)
+    exist for one chunk at a time, so memory does not grow with the file.
+    """
+    for start in range(0, max(len(frame), 1), CHUNK_ROWS):
         part = frame.iloc[start : start + CHUNK_ROWS]
-        _bulk_insert(conn, table_name, part, target)
-        on_chunk(start + len(part))
+        if len(part):
+            _bulk_insert(conn, table_name, part, target)
+        if on_chunk is not None:
+            on_chunk(start + len(part))
 
 
 def upsert_frame(
@@ -471,6 +510,22 @@ def upsert_frame(
 def _upsert(
     conn: Connection, table_name: str, frame: pd.DataFrame, on_chunk: Callable[[int], None] | None, touched: list
 ) -> tuple[int, int, int]:
+    """The merge (``docs/data-import.md``, "How the merge runs"): every lookup goes through an index.
+
+    1. The rows are bulk-loaded, chunk by chunk, into a temporary staging table: on SQLite keyed
+       and ``WITHOUT ROWID`` (its rows lie in key order whatever the file's order), on PostgreSQL
+       analysed after the load.
+    2. One pass over the staging table, looking each key up in the stored table's primary key,
+       copies the rows that are new or differ into a second temporary table (``changes``, flagged
+       ``replaces`` when a stored row has the key); the counts follow from its size.
+    3. What the merge touches (:class:`Touched`) is read from ``changes`` joined with the stored
+       rows, before anything is written.
+    4. Replaced rows are updated in place through the primary key; new rows are inserted from
+       ``changes``. Rows equal to the stored ones are never rewritten.
+
+    Before, the replaced rows were deleted by a correlated ``EXISTS`` over an unindexed staging
+    table: on SQLite one scan of it per stored row (minutes to hours at region scale).
+    """
     table = TABLES[table_name]
     cols = table.column_names
     key = list(table.key)
@@ -488,44 +543,57 @@ def _upsert(
             index.create(conn)
         touched.append(_touched_first_load(table_name, frame))
         return len(frame), 0, 0
-    stage = f"stage_{table_name}"
+    stage, changes = f"stage_{table_name}", f"changes_{table_name}"
+    key_list = ", ".join(key)
     if dialect == "postgresql":
         conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} (LIKE {table_name}) ON COMMIT DROP")
-        same = "IS NOT DISTINCT FROM"
+        same, temp_prefix, on_commit = "IS NOT DISTINCT FROM", "", " ON COMMIT DROP"
     else:
-        conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} AS SELECT {col_list} FROM main.{table_name} WHERE 0")
-        same = "IS"
+        # Keyed and WITHOUT ROWID: the rows lie in key order, whatever the order of the file, so the
+        # pass below looks the stored rows up in the order of their primary key (pages read once).
+        conn.exec_driver_sql("PRAGMA temp.cache_size = -131072")
+        model_cols = CONTRACT_MODELS[table_name].__table__.columns
+        defs = ", ".join(f"{c} {model_cols[c].type.compile(dialect=conn.dialect)}" for c in cols)
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} ({defs}, PRIMARY KEY ({', '.join(key)})) WITHOUT ROWID")
+        same, temp_prefix, on_commit = "IS", "temp.", ""
     _bulk_insert_chunks(conn, table_name, frame, stage, on_chunk)
+    if dialect == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {stage}")  # temporary tables are never analysed automatically
     on_key = " AND ".join(f"t.{k} = s.{k}" for k in key)
     all_same = " AND ".join(f"t.{c} {same} s.{c}" for c in other) or "1=1"
-    existing = conn.execute(text(f"SELECT count(*) FROM {stage} s JOIN {table_name} t ON {on_key}")).scalar_one()
-    unchanged = conn.execute(
-        text(f"SELECT count(*) FROM {stage} s JOIN {table_name} t ON {on_key} WHERE {all_same}")
-    ).scalar_one()
-    replaced = existing - unchanged
-    if replaced or existing < len(frame):
-        touched.append(_touched_merge(conn, table_name, stage, on_key, all_same, replaced))
-    if replaced:
-        conn.execute(
-            text(
-                f"DELETE FROM {table_name} WHERE EXISTS (SELECT 1 FROM {stage} s WHERE "
-                + " AND ".join(f"{table_name}.{k} = s.{k}" for k in key)
-                + " AND NOT ("
-                + (" AND ".join(f"{table_name}.{c} {same} s.{c}" for c in other) or "1=1")
-                + "))"
-            )
-        )
-    conn.execute(
-        text(
-            f"INSERT INTO {table_name} ({col_list}) SELECT {', '.join('s.' + c for c in cols)} FROM {stage} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table_name} t WHERE {on_key})"
-        )
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE {changes}{on_commit} AS "
+        f"SELECT {', '.join('s.' + c for c in cols)}, CASE WHEN t.{key[0]} IS NULL THEN 0 ELSE 1 END AS replaces "
+        f"FROM {stage} s LEFT JOIN {table_name} t ON {on_key} WHERE t.{key[0]} IS NULL OR NOT ({all_same})"
     )
     if dialect == "postgresql":
-        conn.exec_driver_sql(f"DROP TABLE {stage}")
-    else:
-        conn.exec_driver_sql(f"DROP TABLE temp.{stage}")
-    return len(frame) - existing, replaced, unchanged
+        conn.exec_driver_sql(f"ANALYZE {changes}")
+    changed, replaced = conn.execute(text(f"SELECT count(*), coalesce(sum(replaces), 0) FROM {changes}")).one()
+    changed, replaced = int(changed), int(replaced)
+    unchanged = len(frame) - changed
+    if changed:
+        touched.append(_touched_merge(conn, table_name, changes, replaced))
+        if replaced:  # in place: the key and the indexes of unchanged columns stay as they are
+            if dialect == "postgresql":
+                conn.exec_driver_sql(
+                    f"UPDATE {table_name} AS t SET {', '.join(f'{c} = n.{c}' for c in other)} FROM {changes} n "
+                    f"WHERE {' AND '.join(f't.{k} = n.{k}' for k in key)} AND n.replaces = 1"
+                )
+            else:
+                conn.exec_driver_sql(f"CREATE INDEX temp.ix_{changes} ON {changes} ({key_list})")
+                wanted = f"({key_list})" if len(key) > 1 else key_list
+                conn.exec_driver_sql(
+                    f"UPDATE {table_name} SET ({', '.join(other)}) = (SELECT {', '.join('n.' + c for c in other)} "
+                    f"FROM {changes} n WHERE {' AND '.join(f'n.{k} = {table_name}.{k}' for k in key)}) "
+                    f"WHERE {wanted} IN (SELECT {key_list} FROM {changes} WHERE replaces = 1)"
+                )
+        if replaced < changed:
+            conn.exec_driver_sql(
+                f"INSERT INTO {table_name} ({col_list}) SELECT {col_list} FROM {changes} WHERE replaces = 0"
+            )
+    for name in (changes, stage):
+        conn.exec_driver_sql(f"DROP TABLE {temp_prefix}{name}")
+    return changed - replaced, replaced, unchanged
 
 
 def _day(value) -> dt.date | None:
@@ -582,77 +650,75 @@ def _frame_days(table_name: str, frame: pd.DataFrame) -> tuple[dt.date | None, d
     return lo, hi, open_ended
 
 
-def _touched_merge(conn: Connection, table_name: str, stage: str, on_key: str, all_same: str, replaced: int) -> Touched:
-    """What the merge of ``stage`` into ``table_name`` will change; run before the merge.
+def _touched_merge(conn: Connection, table_name: str, changes: str, replaced: int) -> Touched:
+    """What the merge of ``changes`` into ``table_name`` will change; run before the merge, in SQL.
 
-    Inserted rows (keys not in the table) are summarised in SQL (min/max per
-    date column, empty open ends, municipalities); replaced rows are few, and
-    both versions are fetched to see which columns changed.
+    A new row (``replaces = 0``) counts with all of its dates, municipality and person. A replaced
+    row counts with both versions: both municipalities and persons, and both values of every date
+    column that changed (of all its date columns if a column that is no date changed too); an
+    empty "still open" date on either side of a counted column makes the change open-ended. Only
+    the old versions of replaced rows of tables with persons are fetched (the incremental recompute
+    compares the persons' birth year and sex before and after).
     """
     table = TABLES[table_name]
+    if table_name == "indicator_values":  # values from elsewhere never enter the computation
+        return Touched(table_name)
+    cols = table.column_names
     key = list(table.key)
     dates = _date_columns(table_name)
     person = table.person_column
     open_col = OPEN_END_COLUMNS.get(table_name)
-    new = f"FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {table_name} t WHERE {on_key})"
+    same = "IS NOT DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS"
+    new = f"FROM {changes} n WHERE n.replaces = 0"
+    old = f"FROM {changes} n JOIN {table_name} t ON {' AND '.join(f't.{k} = n.{k}' for k in key)} WHERE n.replaces = 1"
     lo = hi = None
     open_ended = False
-    aggregates = [f"min(s.{c}), max(s.{c})" for c in dates]
     if table_name == "population":
-        aggregates = ["min(s.year), max(s.year)"]
-    if open_col:
-        aggregates.append(f"sum(CASE WHEN s.{open_col} IS NULL THEN 1 ELSE 0 END)")
-    if table_name == "indicator_values":  # values from elsewhere never enter the computation
-        return Touched(table_name)
-    row = conn.execute(text(f"SELECT {', '.join(aggregates)} {new}")).one()
-    if table_name == "population":
-        if row[0] is not None:
-            lo, hi = dt.date(int(row[0]), 1, 1), dt.date(int(row[1]), 12, 31)
+        years = [conn.execute(text(f"SELECT min(n.year), max(n.year) {new}")).one()]
+        if replaced:
+            years.append(conn.execute(text(f"SELECT min(t.year), max(t.year), min(n.year), max(n.year) {old}")).one())
+        for row in years:
+            for first, last in zip(row[::2], row[1::2], strict=True):
+                if first is not None:
+                    lo, hi = _min_date(lo, dt.date(int(first), 1, 1)), _max_date(hi, dt.date(int(last), 12, 31))
     else:
+        aggregates = [f"min(n.{c}), max(n.{c})" for c in dates]
+        if open_col:
+            aggregates.append(f"sum(CASE WHEN n.{open_col} IS NULL THEN 1 ELSE 0 END)")
+        row = conn.execute(text(f"SELECT {', '.join(aggregates)} {new}")).one()
         for i in range(len(dates)):
             lo, hi = _min_date(lo, _day(row[2 * i])), _max_date(hi, _day(row[2 * i + 1]))
-    if open_col:
-        open_ended = bool(row[-1])
-    munis = {r[0] for r in conn.execute(text(f"SELECT DISTINCT s.municipality_code {new}"))}
+        open_ended = bool(open_col and row[-1])
+        if replaced:
+            others = [c for c in cols if c not in dates and c not in key]
+            other_changed = "NOT (" + " AND ".join(f"t.{c} {same} n.{c}" for c in others) + ")" if others else "1=0"
+            counted = {c: f"({other_changed} OR NOT (t.{c} {same} n.{c}))" for c in dates}
+            aggregates = [
+                f"{f}(CASE WHEN {counted[c]} THEN {v}.{c} END)" for c in dates for v in ("t", "n") for f in ("min", "max")
+            ]
+            if open_col:
+                aggregates.append(
+                    f"sum(CASE WHEN {counted[open_col]} AND (t.{open_col} IS NULL OR n.{open_col} IS NULL) THEN 1 ELSE 0 END)"
+                )
+            row = conn.execute(text(f"SELECT {', '.join(aggregates)} {old}")).one()
+            for i in range(2 * len(dates)):
+                lo, hi = _min_date(lo, _day(row[2 * i])), _max_date(hi, _day(row[2 * i + 1]))
+            open_ended = open_ended or bool(open_col and row[-1])
+    munis = {r[0] for r in _fetch(conn, f"SELECT DISTINCT n.municipality_code FROM {changes} n")}
     persons: set[str] = set()
     new_keys: set[str] = set()
-    if person:
-        persons = {r[0] for r in conn.execute(text(f"SELECT DISTINCT s.{person} {new}"))}
-        if len(key) == 1:
-            new_keys = {r[0] for r in conn.execute(text(f"SELECT s.{key[0]} {new}"))}
     old_rows = None
-    if replaced:
-        cols = table.column_names
-        select_cols = ", ".join([f"t.{c}" for c in cols] + [f"s.{c}" for c in cols])
-        fetched = conn.execute(
-            text(f"SELECT {select_cols} FROM {stage} s JOIN {table_name} t ON {on_key} WHERE NOT ({all_same})")
-        ).all()
-        n = len(cols)
-        old = pd.DataFrame([r[:n] for r in fetched], columns=cols)
-        newer = pd.DataFrame([r[n:] for r in fetched], columns=cols)
-        old_rows = old
-        other = [c for c in cols if c not in dates and c not in key]
-        for i in range(len(old)):
-            o, w = old.iloc[i], newer.iloc[i]
-            munis.update(str(v) for v in (o["municipality_code"], w["municipality_code"]) if v is not None)
-            if person:
-                persons.update(str(v) for v in (o[person], w[person]) if v is not None)
-                if len(key) == 1:
-                    new_keys.add(w[key[0]])
-            if table_name == "population":
-                for v in (o["year"], w["year"]):
-                    lo = _min_date(lo, dt.date(int(v), 1, 1))
-                    hi = _max_date(hi, dt.date(int(v), 12, 31))
-                continue
-            all_dates = any(not _same(o[c], w[c]) for c in other)
-            for c in dates:
-                if all_dates or not _same(o[c], w[c]):
-                    for v in (o[c], w[c]):
-                        d = _day(v)
-                        lo, hi = _min_date(lo, d), _max_date(hi, d)
-                    if c == open_col and (_day(o[c]) is None or _day(w[c]) is None):
-                        open_ended = True
-    before = {r[0] for r in conn.execute(text(f"SELECT DISTINCT municipality_code FROM {table_name}"))}
+    if person:
+        persons = {r[0] for r in _fetch(conn, f"SELECT DISTINCT n.{person} FROM {changes} n")}
+        if len(key) == 1:
+            new_keys = {r[0] for r in _fetch(conn, f"SELECT n.{key[0]} FROM {changes} n")}
+    if replaced and person:  # one pass: the old versions, their municipalities and persons
+        old_rows = rows_frame(_fetch(conn, f"SELECT {', '.join('t.' + c for c in cols)} {old}"), cols)
+        munis.update(old_rows["municipality_code"].dropna().unique().tolist())
+        persons.update(old_rows[person].dropna().unique().tolist())
+    elif replaced:
+        munis |= {r[0] for r in _fetch(conn, f"SELECT DISTINCT t.municipality_code {old}")}
+    before = {r[0] for r in _fetch(conn, f"SELECT DISTINCT municipality_code FROM {table_name}")}
     return Touched(
         table_name,
         frozenset(str(m) for m in munis if m is not None),
@@ -660,18 +726,21 @@ def _touched_merge(conn: Connection, table_name: str, stage: str, on_key: str, a
         hi,
         open_ended,
         frozenset(str(m) for m in before),
-        frozenset(persons),
+        frozenset(str(p) for p in persons if p is not None),
         frozenset(str(k) for k in new_keys),
         old_rows,
     )
 
 
-def _same(a, b) -> bool:
-    a_missing = a is None or (isinstance(a, float) and np.isnan(a))
-    b_missing = b is None or (isinstance(b, float) and np.isnan(b))
-    if a_missing or b_missing:
-        return a_missing and b_missing
-    return a == b
+def _fetch(conn: Connection, sql: str) -> list[tuple]:
+    """All rows of ``sql`` as plain tuples from the DBAPI cursor, inside the connection's transaction
+    (no per-row result objects: the old versions of a large replacing delivery are many)."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def latest_import_id(*, engine: Engine | None = None) -> int:

@@ -233,6 +233,26 @@ class IndicatorResult(Base):
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class DataState(Base):
+    """One row (``id`` 1): which version of the data the stored indicator table was computed from.
+
+    ``data_version`` grows by one in the transaction of every import that changes a table the
+    indicators are computed from (every contract table but ``indicator_values``); ``results_version``
+    is written in the transaction that writes ``indicator_results``: the data version the computation
+    started from. The results are behind the data while ``results_version < data_version`` (a
+    recompute is running, or was killed: ``docs/recompute.md``). ``recompute_started_at``/``recompute_by``
+    (``host:pid``) mark a recompute under way, so that a catching-up process does not start a second one.
+    """
+
+    __tablename__ = "data_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    results_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    data_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    recompute_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    recompute_by: Mapped[str | None] = mapped_column(String(200))
+
+
 class Target(Base):
     """Targets are data: per indicator, optionally per municipality."""
 

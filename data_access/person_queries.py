@@ -22,7 +22,14 @@ from sqlalchemy import Engine, bindparam, func, select, text
 from data_access.access import AccessContext, check_viewer, require
 from data_access.contract import TABLES, coerce_frame
 from data_access.db import get_engine, rows_frame
-from data_access.models import EdVisit, HospitalStay, ImportLog, PrimaryCareContact, ShortTermStay
+from data_access.models import (
+    EdVisit,
+    HospitalStay,
+    ImportLog,
+    IndicatorResult,
+    PrimaryCareContact,
+    ShortTermStay,
+)
 from data_access.settings import get_settings
 from data_access.users import log_access
 
@@ -153,12 +160,23 @@ TREND_COLUMNS = ["care_centre", "municipality_code", "sex", "period", "period_st
 
 
 def _suppressed_trends(engine: Engine, period: str, entitled: bool) -> pd.DataFrame:
-    """The whole per-care-centre table, suppressed once (cached until the next import)."""
+    """The whole per-care-centre table, suppressed once (cached until the next import or recompute).
+
+    The care centres of a municipality add up to its ``frequent_attenders``
+    value in the stored indicator table, which the same viewers see beside
+    this table (Jämför, Trender, downloads). Secondary suppression therefore
+    takes those values, with the flags the recompute gave them, as fixed
+    totals (``metrics.suppression.suppress(totals=...)``): no hidden care
+    centre is a shown municipal total minus its shown care centres.
+    """
     from metrics.frequent_attenders import by_care_centre
     from metrics.suppression import suppress
 
     with engine.connect() as conn:
-        stamp = conn.execute(select(func.max(ImportLog.id))).scalar_one()
+        stamp = (
+            conn.execute(select(func.max(ImportLog.id))).scalar_one(),
+            conn.execute(select(func.max(IndicatorResult.computed_at))).scalar_one(),
+        )
     cache = _TRENDS.setdefault(engine, {})
     key = (stamp, period, entitled)
     if key in cache:
@@ -175,11 +193,13 @@ def _suppressed_trends(engine: Engine, period: str, entitled: bool) -> pd.DataFr
                 select(*[getattr(ed, c) for c in TABLES["ed_visits"].column_names]).where(ed.unit == ED_UNIT),
             ),
         }
+        totals = _stored_totals(conn, period)
     table = pd.DataFrame(columns=TREND_COLUMNS)
     if not (frames["primary_care_contacts"].empty and frames["ed_visits"].empty):
         computed = by_care_centre(frames, period=period)
         if not computed.empty:
-            table = suppress(computed, entitled=entitled, threshold=get_settings().suppression_threshold)
+            table = suppress(computed, entitled=entitled, threshold=get_settings().suppression_threshold,
+                             totals=totals)  # fmt: skip
             table = table[TREND_COLUMNS]
     if len(cache) >= 4:
         cache.clear()
@@ -187,7 +207,20 @@ def _suppressed_trends(engine: Engine, period: str, entitled: bool) -> pd.DataFr
     return table
 
 
-# Per engine (one per store): (latest import, period, entitled) → the suppressed table of every care centre.
+def _stored_totals(conn, period: str) -> pd.DataFrame:
+    """The stored ``frequent_attenders`` rows of one period type (unsuppressed counts, with their flags)."""
+    r = IndicatorResult
+    stmt = select(r.indicator_id, r.municipality_code, r.sex, r.period, r.numerator, r.suppressed).where(
+        r.indicator_id == "frequent_attenders", r.period_type == period
+    )
+    rows = conn.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=["indicator_id", "municipality_code", "sex", "period", "numerator",
+                                        "suppressed"])  # fmt: skip
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    return frame
+
+
+# Per engine (one per store): ((latest import, latest recompute), period, entitled) → the suppressed table of every care centre.
 _TRENDS: weakref.WeakKeyDictionary[Engine, dict[tuple, pd.DataFrame]] = weakref.WeakKeyDictionary()
 
 

@@ -10,24 +10,44 @@ suppression is applied per viewer when they are read
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import socket
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Engine, and_, bindparam, case, delete, func, select
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import OperationalError
 
 from data_access.access import SYSTEM
 from data_access.contract import TABLES
 from data_access.db import ensure_schema, fetch_rows, get_engine, rows_frame
-from data_access.models import CONTRACT_MODELS, IndicatorResult
+from data_access.models import CONTRACT_MODELS, DataState, IndicatorResult
 from data_access.queries import load_frames
 from data_access.settings import get_settings
 from metrics.cohorts import INDICATOR_FUNCTIONS as cohort_functions
 from metrics.cohorts import MIN_AGE
 from metrics.periods import date_to_day, day_to_date, period_index_of_days, period_start_days
 from metrics.registry import INDICATORS
+
+log = logging.getLogger(__name__)
 
 PERIOD_TYPES = ("month", "quarter", "year")
 RESULT_COLUMNS = [c.name for c in IndicatorResult.__table__.columns]
@@ -100,11 +120,15 @@ def insert_results(conn, frame: pd.DataFrame) -> None:
             copy.write_row(row)
 
 
-def write_results(engine: Engine, results: pd.DataFrame) -> None:
-    """Replace the stored indicator table in one transaction."""
+def write_results(engine: Engine, results: pd.DataFrame, *, version: int | None = None) -> None:
+    """Replace the stored indicator table in one transaction, with the data version it was computed from.
+
+    ``version`` None: the results are taken to match the data as stored now.
+    """
     with engine.begin() as conn:
         conn.execute(delete(IndicatorResult))
         insert_results(conn, results)
+        set_results_version(conn, version)
 
 
 def recompute_store(
@@ -114,6 +138,7 @@ def recompute_store(
     end_date: dt.date | None = None,
     touched: Mapping | None = None,
     incremental: bool | None = None,
+    data_versions: tuple[int, int] | None = None,
 ) -> str:
     """Recompute the stored indicator table; returns a one-line Swedish summary.
 
@@ -126,21 +151,41 @@ def recompute_store(
     recomputes everything. ``incremental`` (default: the
     ``INCREMENTAL_RECOMPUTE`` setting, off) chooses the incremental path at
     all; without it ``touched`` only tells whether anything computed changed.
+
+    The results are written with the data version they were computed from (``data_state``, read
+    before the store is); when they are behind the data (a recompute after an earlier import was
+    killed), an empty ``touched`` still recomputes, and the incremental path is used only when
+    ``touched`` holds every change since the stored results: ``data_versions`` is the import's
+    (before, after) (:attr:`~data_access.importer.ImportResult.base_version`, ``data_version``).
     """
     engine = engine or get_engine()
     ensure_schema(engine)
     t0 = time.perf_counter()
+    state = results_state(engine=engine)
     if touched is not None and end_date is None:
-        if not touched:
+        if not touched and not state.behind:
             return "Indikatorerna behövde inte räknas om: inga tabeller som ingår i beräkningen ändrades."
-        if get_settings().incremental_recompute if incremental is None else incremental:
-            done = recompute_incremental(engine, dict(touched), t0=t0)
+        use_incremental = get_settings().incremental_recompute if incremental is None else incremental
+        if touched and use_incremental and _touched_is_all(state, data_versions):
+            with _running(engine):
+                done = recompute_incremental(engine, dict(touched), t0=t0, version=(
+                    data_versions[1] if data_versions is not None else state.data_version))
             if done is not None:
                 return done[0]
-    frames = load_frames(access=SYSTEM, engine=engine)
-    results = compute_results(frames, end_date=end_date)
-    write_results(engine, results)
+    with _running(engine):
+        frames = load_frames(access=SYSTEM, engine=engine)
+        results = compute_results(frames, end_date=end_date)
+        write_results(engine, results, version=state.data_version)
     return f"Indikatorerna är omräknade: {len(results)} värden på {time.perf_counter() - t0:.1f} s."
+
+
+def _touched_is_all(state: ResultsState, data_versions: tuple[int, int] | None) -> bool:
+    """Do the stored results miss only the import whose ``touched`` is passed (so that the incremental
+    path may recompute its periods alone)? ``data_versions``: that import's (before, after); without them,
+    when the results are at most one import behind."""
+    if data_versions is None:
+        return state.results_version >= state.data_version - 1
+    return data_versions[0] is not None and state.results_version == data_versions[0]
 
 
 # --- incremental recompute -----------------------------------------------------
@@ -473,12 +518,15 @@ def _differs(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
     return diff
 
 
-def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = None) -> tuple[str, dict] | None:
+def recompute_incremental(
+    engine: Engine, touched: dict, *, t0: float | None = None, version: int | None = None
+) -> tuple[str, dict] | None:
     """Recompute only the periods an import can have affected; None when a full recompute is needed.
 
     Returns (Swedish summary, details) where details has ``since`` (dict grain → first recomputed
     period), ``cohorts_since`` (the same for the Målgrupper cohorts, earlier when a person's birth
     year or sex changed where it matters), ``written`` (rows deleted or inserted) and ``changed`` (values that differ).
+    ``version``: the data version the results then reflect (None: the store's current one).
     """
     from metrics.compute import Overrides, compute_grains, person_facts
 
@@ -571,6 +619,7 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
                 [{f"k_{k}": v for k, v in zip(KEY_COLUMNS, row, strict=True)} for row in to_delete.itertuples(index=False)],
             )
         insert_results(conn, to_insert)
+        set_results_version(conn, version)
     n_changed = int(differ.sum() + only_new.sum() + only_old.sum())
     month = day_to_date(firsts["month"]).strftime("%Y-%m")
     cohort_month = day_to_date(cohort_firsts["month"]).strftime("%Y-%m")
@@ -587,3 +636,173 @@ def recompute_incremental(engine: Engine, touched: dict, *, t0: float | None = N
         "rows": int(len(new)),
     }
     return summary, details
+
+
+# --- the data version of the results (docs/recompute.md, "Behind the data") -------------------------
+
+# An import's own recompute starts right after its commit; the app does not step in before this.
+CATCH_UP_GRACE = dt.timedelta(seconds=30)
+# A recompute marked as running for longer than this is taken to be lost (killed on another host).
+RECOMPUTE_LEASE = dt.timedelta(minutes=30)
+# After a catch-up in the background failed, the app tries again only after this.
+CATCH_UP_RETRY = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ResultsState:
+    """The row of ``data_state``: the store's data version and the version the stored results were
+    computed from; behind while the second is smaller."""
+
+    data_version: int = 0
+    results_version: int = 0
+    data_changed_at: dt.datetime | None = None
+    recompute_started_at: dt.datetime | None = None
+    recompute_by: str | None = None
+
+    @property
+    def behind(self) -> bool:
+        return self.results_version < self.data_version
+
+
+def results_state(*, engine: Engine | None = None) -> ResultsState:
+    """Is the stored indicator table behind the data? One primary-key read: cheap enough for every page."""
+    engine = engine or get_engine()
+    m = DataState
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(m.data_version, m.results_version, m.data_changed_at, m.recompute_started_at, m.recompute_by)
+            .where(m.id == 1)
+        ).first()
+    return ResultsState() if row is None else ResultsState(*row)
+
+
+def set_results_version(conn: Connection, version: int | None) -> None:
+    """In the transaction that writes results: they reflect data ``version`` (None: the data as stored now).
+
+    Also ends this process's "recompute running" mark.
+    """
+    value = DataState.data_version if version is None else version
+    done = conn.execute(update(DataState).where(DataState.id == 1).values(results_version=value))
+    if done.rowcount == 0:  # the row the migration seeds is gone
+        conn.execute(insert(DataState), {"id": 1, "data_version": version or 0, "results_version": version or 0})
+    _clear_mark(conn)
+
+
+_lock = threading.Lock()
+_running_here = 0  # recomputes running in this process (any thread)
+_catch_up_tried: dict[str, float] = {}  # per store: when this process last started a catch-up (monotonic)
+
+
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _clear_mark(conn: Connection) -> None:
+    conn.execute(
+        update(DataState).where(DataState.id == 1, DataState.recompute_by == _me())
+        .values(recompute_started_at=None, recompute_by=None)
+    )
+
+
+@contextmanager
+def _running(engine: Engine) -> Iterator[None]:
+    """Mark a recompute as running (in ``data_state``, best effort, and in this process) while it runs."""
+    global _running_here
+    with _lock:
+        _running_here += 1
+    try:
+        try:
+            with engine.begin() as conn:
+                conn.execute(update(DataState).where(DataState.id == 1).values(
+                    recompute_started_at=dt.datetime.now().replace(microsecond=0), recompute_by=_me()))
+        except OperationalError as exc:  # a busy SQLite store: the mark is only a hint for others
+            log.warning("could not mark the recompute as running: %s", exc)
+        try:
+            yield
+        except BaseException:
+            try:
+                with engine.begin() as conn:
+                    _clear_mark(conn)
+            except Exception:  # noqa: BLE001 - the original error matters more
+                log.warning("could not clear the recompute mark", exc_info=True)
+            raise
+    finally:
+        with _lock:
+            _running_here -= 1
+
+
+def recompute_running(state: ResultsState, now: dt.datetime | None = None) -> bool:
+    """Is a recompute under way according to ``state``'s mark?
+
+    A mark older than :data:`RECOMPUTE_LEASE` is lost; on this host, a mark of a process that no
+    longer exists (killed) is lost at once, and this process's own mark counts while one of its
+    threads is recomputing.
+    """
+    if state.recompute_started_at is None or not state.recompute_by:
+        return False
+    if (now or dt.datetime.now()) - state.recompute_started_at > RECOMPUTE_LEASE:
+        return False
+    host, _, pid_text = state.recompute_by.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return _running_here > 0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user
+        return True
+    return True
+
+
+def finish_recompute(*, engine: Engine | None = None) -> str | None:
+    """Recompute in full if the stored results are behind the data and no recompute is under way.
+
+    For the next start or import after a recompute that was killed or failed: ``python -m data_access
+    load-sample`` (``make run``), an import that itself changed nothing, and the app
+    (:func:`catch_up_in_background`). Returns the Swedish summary, or None when nothing was done.
+    """
+    engine = engine or get_engine()
+    ensure_schema(engine)
+    state = results_state(engine=engine)
+    if not state.behind or recompute_running(state):
+        return None
+    summary = recompute_store(engine=engine)
+    return f"Indikatorerna låg efter datan (en tidigare omräkning avbröts). {summary}"
+
+
+def catch_up_in_background(engine: Engine, *, now: dt.datetime | None = None) -> bool:
+    """Start :func:`finish_recompute` in a daemon thread when the results are behind; True if started.
+
+    Not while an import's own recompute may be about to start (:data:`CATCH_UP_GRACE` after the data
+    changed) or is running (:func:`recompute_running`), at most one at a time in this process, and
+    after a failure only again after :data:`CATCH_UP_RETRY`. A thread killed with the process leaves
+    the results behind, and the next start catches up again.
+    """
+    state = results_state(engine=engine)
+    if not state.behind:
+        return False
+    now = now or dt.datetime.now()
+    if state.data_changed_at is not None and now - state.data_changed_at < CATCH_UP_GRACE:
+        return False
+    if recompute_running(state, now):
+        return False
+    store = engine.url.render_as_string(hide_password=True)
+    with _lock:
+        last = _catch_up_tried.get(store)
+        if _running_here or (last is not None and time.monotonic() - last < CATCH_UP_RETRY.total_seconds()):
+            return False
+        _catch_up_tried[store] = time.monotonic()
+    threading.Thread(target=_catch_up, args=(engine,), name="indikatorer-omrakning", daemon=True).start()
+    return True
+
+
+def _catch_up(engine: Engine) -> None:
+    try:
+        summary = finish_recompute(engine=engine)
+        if summary:
+            log.info("%s", summary)
+    except Exception:  # noqa: BLE001 - a background thread: log and let the next try come
+        log.exception("the recompute to catch up with the data failed")

@@ -18,6 +18,16 @@ Login (see ``docs/access.md``):
   2 s, … up to 8 s) and, from ``max_failures`` on, lock the name out until
   fewer failures remain in that window (at most ``lockout_minutes`` after the
   latest one). The streamlit-authenticator counter is not used.
+* Counting the failures, deciding and recording the attempt are one atomic
+  step per name (:func:`_name_locked`: ``BEGIN IMMEDIATE`` on SQLite, a
+  transaction-scoped advisory lock on PostgreSQL): the attempt is recorded
+  as a failure before the password is checked and turned into a success
+  afterwards, so parallel attempts queue up behind each other and at most
+  ``max_failures`` of them are ever checked while the name is not locked.
+* A store that is busy (locked by a long import, a lock timeout, a lost
+  connection) raises :class:`StoreBusy` instead of answering; :func:`is_busy`
+  tells such errors from others. The login page says "try again", never
+  "wrong password".
 * A session record (``auth_sessions``) is kept per login, under the SHA-256
   of a random token, and tied to the remember-me cookie it was given
   (:func:`bind_cookie`); :func:`check_session` is called on every run and
@@ -37,14 +47,18 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
 import bcrypt
 import pandas as pd
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from data_access.access import (
     ADMIN,
@@ -75,8 +89,73 @@ LAST_SEEN_RESOLUTION = dt.timedelta(seconds=30)  # last_seen_at is written at mo
 Grant = tuple[str, str | None]
 
 
+LOGIN_LOCK_TIMEOUT_SECONDS = 5.0
+"""PostgreSQL: how long a login waits for a lock before :class:`StoreBusy` (SQLite: the driver's busy timeout, 5 s)."""
+_PG_LOCK_CLASS = 0x6C6F6769  # "logi": first key of the per-name advisory lock, apart from any other advisory lock
+
+
 class UserError(ValueError):
     """An administrator's request cannot be carried out (message in Swedish, for the page)."""
+
+
+class StoreBusy(RuntimeError):
+    """The store could not be used in time (locked by another writer, a lock timeout, no connection).
+
+    Nothing was decided about the login: the caller says "try again later".
+    The message names no user; the original error is the ``__cause__``.
+    """
+
+
+_SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (and their extended codes, low byte)
+_SQLITE_BUSY_TEXT = ("database is locked", "database table is locked", "database schema is locked")
+
+
+def _busy_cause(exc: BaseException | None) -> BaseException | None:
+    """The error in ``exc``'s chain that makes it "store busy", or None."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, StoreBusy | PoolTimeout):
+            return exc
+        orig = getattr(exc, "orig", None) if isinstance(exc, DBAPIError) else None
+        for candidate in (orig, exc):
+            if isinstance(candidate, sqlite3.OperationalError):
+                code = getattr(candidate, "sqlite_errorcode", None)
+                if (code is not None and (code & 0xFF) in _SQLITE_BUSY_CODES) or any(
+                    t in str(candidate).lower() for t in _SQLITE_BUSY_TEXT
+                ):
+                    return candidate
+            elif candidate is not None and _is_pg_operational(candidate):
+                return candidate
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _is_pg_operational(exc: BaseException) -> bool:
+    """psycopg's OperationalError: lock and statement timeouts (55P03, 57014), deadlocks and serialisation
+    failures (40P01, 40001), too many connections, a server shutting down or unreachable."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a requirement
+        return False
+    return isinstance(exc, psycopg.OperationalError)
+
+
+def is_busy(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or an error it was raised from) means "the store is busy, try again later"."""
+    return _busy_cause(exc) is not None
+
+
+def busy_reason(exc: BaseException | None) -> str:
+    """A short description of why the store was busy, for a log line: error class and code, never the
+    SQL, its parameters (they may hold a user name) or the driver's message."""
+    cause = _busy_cause(exc)
+    if cause is None:
+        return ""
+    if isinstance(cause, StoreBusy) and cause.__cause__ is not None:
+        return busy_reason(cause.__cause__) or type(cause).__name__
+    code = getattr(cause, "sqlite_errorname", None) or getattr(cause, "sqlstate", None)
+    return f"{type(cause).__name__} ({code})" if code else type(cause).__name__
 
 
 def _now() -> dt.datetime:
@@ -352,7 +431,7 @@ def lift_lockout(engine: Engine, *, access: AccessContext, username: str) -> int
     require(access, "admin")
     now = _now()
     key = login_hash(username)
-    with engine.begin() as conn:
+    with _busy_as_store_busy(), _name_locked(engine, key) as conn:
         _require_user(conn, username)
         failures = _recent_failures(conn, key, policy=LoginPolicy.from_settings(), now=now)
         conn.execute(insert(LoginAttempt).values(login_hash=key, attempted_at=now, success=True))
@@ -468,6 +547,43 @@ def _recent_failures(conn, key: str, *, policy: LoginPolicy, now: dt.datetime) -
     ).scalar_one()
 
 
+@contextmanager
+def _name_locked(engine: Engine, key: str) -> Iterator:
+    """A connection in a transaction that no other login attempt for ``key`` runs beside; committed at the end.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the store's write lock at once (WAL
+    mode: readers go on), waiting at most the driver's busy timeout.
+    PostgreSQL: a transaction-scoped advisory lock on the name (READ
+    COMMITTED, so the count that follows sees every attempt committed by
+    the previous holder), waiting at most :data:`LOGIN_LOCK_TIMEOUT_SECONDS`.
+    Keep the work inside short: a bcrypt check or a delay never runs here.
+    """
+    with engine.connect() as conn:
+        dialect = conn.dialect.name
+        if dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif dialect == "postgresql":
+            conn.execution_options(isolation_level="READ COMMITTED")
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, int(LOGIN_LOCK_TIMEOUT_SECONDS * 1000))}ms'")
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:cls AS integer), CAST(:obj AS integer))"),
+                {"cls": _PG_LOCK_CLASS, "obj": int.from_bytes(bytes.fromhex(key[:8]), "big", signed=True)},
+            )
+        yield conn
+        conn.commit()
+
+
+@contextmanager
+def _busy_as_store_busy() -> Iterator[None]:
+    """Raise :class:`StoreBusy` (from the original) for a store that is busy; other errors pass unchanged."""
+    try:
+        yield
+    except (DBAPIError, PoolTimeout) as exc:
+        if is_busy(exc):
+            raise StoreBusy("Databasen är upptagen just nu.") from exc
+        raise
+
+
 def authenticate(
     engine: Engine,
     username: str,
@@ -480,29 +596,39 @@ def authenticate(
 ) -> LoginResult:
     """Check a login attempt and record it. Same work, same time and same answer for unknown names.
 
-    Order: the growing delay for this name; bcrypt against the user's hash
-    (or a dummy hash of the same cost); the attempt is written; then the
-    call is padded to ``policy.min_seconds``. A locked-out name fails even
-    with the right password.
+    Order: one atomic step per name (:func:`_name_locked`) counts the
+    recent failures, decides whether the name is locked out and records
+    this attempt as a failure; then the growing delay for this name; bcrypt
+    against the user's hash (or a dummy hash of the same cost); a success
+    turns the recorded attempt into one; then the call, without the delay,
+    is padded to ``policy.min_seconds``. A locked-out name fails even with the right
+    password. Raises :class:`StoreBusy` when the store cannot be used in
+    time (nothing is decided then).
     """
     policy = policy or LoginPolicy.from_settings()
     now = now or _now()
     key = login_hash(username)
-    with engine.connect() as conn:
+    begun = time.monotonic()
+    with _busy_as_store_busy(), _name_locked(engine, key) as conn:
         failures = _recent_failures(conn, key, policy=policy, now=now)
+        attempt_id = conn.execute(
+            insert(LoginAttempt).values(login_hash=key, attempted_at=now, success=False).returning(LoginAttempt.id)
+        ).scalar_one()
         row = _user_row(conn, username)
+    recorded_in = time.monotonic() - begun
+    locked = failures >= policy.max_failures
     wait = policy.delay(failures)
     if wait:
         sleep(wait)
-    started = time.monotonic()
+    started = time.monotonic() - recorded_in  # the padding covers recording the attempt too, not the delay
     known = _may_log_in(row, allow_demo=allow_demo)
     hashed = row.password_hash if known else _dummy_hash(_rounds_of(row.password_hash) if row else
                                                           get_settings().bcrypt_rounds)
     matches = check_password(password or "", hashed)
-    locked = failures >= policy.max_failures
     ok = known and matches and not locked
-    with engine.begin() as conn:
-        conn.execute(insert(LoginAttempt).values(login_hash=key, attempted_at=now, success=ok))
+    if ok:  # only a success writes again: a failure for a known name costs the same as for an unknown one
+        with _busy_as_store_busy(), engine.begin() as conn:
+            conn.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(success=True))
     rest = policy.min_seconds - (time.monotonic() - started)
     if rest > 0:
         sleep(rest)

@@ -142,6 +142,10 @@ class Indicator:
     lookback_days: int = 0
     # Population age bands behind the denominator of a rate.
     population_bands: tuple[str, ...] = ()
+    # The value is a stock on the period's reference day d (its last day), not a sum over the period: a
+    # quarter's value is its last month's, a year's its last quarter's (metrics.suppression protects that
+    # identity, which an additive period hierarchy would miss).
+    reference_day: bool = False
     # The SPC chart every page draws and judges the indicator by (metrics.series.default_chart_for); None:
     # chosen from the unit and value kind. The Målgrupper cohorts use the run chart (issue 12), on every page.
     spc_chart: str | None = None
@@ -247,6 +251,7 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator(
         id="sip_coverage_home_care",
+        reference_day=True,
         lookback_days=364,
         name_sv="Andel inskrivna i hälso- och sjukvård i hemmet med giltig SIP",
         definition_sv=(
@@ -292,6 +297,7 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator(
         id="cfs56_with_sip",
+        reference_day=True,
         lookback_days=364,
         name_sv="Andel sköra äldre (CFS 5–6) med giltig SIP",
         definition_sv=(
@@ -473,6 +479,7 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator(
         id="frequent_attenders",
+        reference_day=True,
         lookback_days=364,
         name_sv="Antal mångsökare",
         definition_sv=(
@@ -497,6 +504,7 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator(
         id="mal_mangsokare_ej_inskrivna",
+        reference_day=True,
         lookback_days=364,
         name_sv="Mångsökare 75+ utan inskrivning i kommunal primärvård",
         definition_sv=(

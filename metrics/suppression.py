@@ -30,7 +30,13 @@ One verb: :func:`suppress`. It runs two steps on a copy of the table:
    ``(indicator_id, municipality_code, sex)`` a quarter is the sum of its
    months and a year the sum of its quarters (exact for counts of events; for
    counts of distinct persons the sum only bounds the total, and treating it
-   as exact errs on the safe side).
+   as exact errs on the safe side). For a reference-day indicator (a stock on
+   the period's last day) a quarter *is* its last month and a year its last
+   quarter: those pairs are the groups.
+
+   ``totals=`` adds a dimension over the one extra key, whose totals another
+   table shows (the care centres add up to the stored ``frequent_attenders``):
+   the totals are fixed, never chosen, and no group has a lone hidden cell.
 
    A group (total + parts) in which exactly one cell is hidden lets a reader
    derive it (total minus the shown parts, or the sum of the parts). For each
@@ -64,7 +70,7 @@ recompute does, over all three grains), as the last step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -91,6 +97,8 @@ def suppress(
     entitled: bool = False,
     threshold: tuple[int, int] = (1, 4),
     extra_keys: Sequence[str] | None = None,
+    totals: pd.DataFrame | None = None,
+    reference_day: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Return a copy of the tidy ``table`` with small numbers suppressed.
 
@@ -109,6 +117,24 @@ def suppress(
             identified by them as well as by indicator, municipality, sex
             and period). None: those of :data:`EXTRA_KEY_COLUMNS` present
             in the table (``care_centre``).
+        totals: the sums of ``table`` over its one extra key, as another
+            table shows them to the same viewers: one row per indicator ×
+            municipality × sex × period with ``numerator`` (and optionally
+            ``denominator``, ``n_unassessed``) and ``suppressed``, decided
+            there. The frequent attenders per care centre add up to the
+            ``frequent_attenders`` indicator of the stored table, which a
+            viewer sees beside them. These totals are *fixed*: a hidden
+            one stays hidden, a shown one is never hidden here. They add a
+            third dimension, care centre → total, in which no group may
+            have a lone hidden cell, so that no hidden care-centre cell is
+            a shown total minus shown parts, and no hidden total is the sum
+            of shown care centres.
+        reference_day: indicator ids whose value is a stock on the period's
+            last day, so that a quarter's value *is* its last month's and a
+            year's its last quarter's (not their sum). For them the period
+            hierarchy pairs each quarter with its last month and each year
+            with its last quarter: both hidden or both shown. None: the
+            registry's ``reference_day`` indicators.
 
     Returns:
         A copy with ``suppressed`` (bool) and ``suppression`` (``""``,
@@ -129,46 +155,61 @@ def suppress(
             _place_reason(out, np.full(len(out), "", dtype=object))
         return out
 
-    counts = {c: _as_float(out[c]) if c in out.columns else np.full(len(out), np.nan) for c in _COUNT_COLUMNS}
+    n = len(out)
+    work = out
+    if totals is not None:
+        work = _with_totals(out, totals, keys)
+    locked = np.zeros(len(work), dtype=bool)
+    locked[n:] = True  # the totals' rows: decided elsewhere, never hidden here
 
-    primary = np.zeros(len(out), dtype=bool)
+    counts = {c: _as_float(work[c]) if c in work.columns else np.full(len(work), np.nan) for c in _COUNT_COLUMNS}
+
+    primary = np.zeros(len(work), dtype=bool)
     for values in counts.values():
         primary |= (values >= low) & (values <= high)
+    primary &= ~locked
     reason = np.where(primary, PRIMARY, "").astype(object)
 
-    if "suppressed" in out.columns:
-        already = out["suppressed"].fillna(False).to_numpy(dtype=bool)
+    if "suppressed" in work.columns:
+        already = work["suppressed"].fillna(False).to_numpy(dtype=bool)
         earlier = (
-            out["suppression"].fillna("").astype(str).to_numpy(dtype=object)
-            if "suppression" in out.columns
-            else np.full(len(out), "", dtype=object)
+            work["suppression"].fillna("").astype(str).to_numpy(dtype=object)
+            if "suppression" in work.columns
+            else np.full(len(work), "", dtype=object)
         )
         keep = already & ~primary
         reason[keep] = np.where(earlier[keep] == SECONDARY, SECONDARY, PRIMARY)
         primary |= already
 
     # Rows with identical keys are one cell: a duplicate must not pass for a second hidden cell.
-    cell, first = _cells(out, keys)
+    cell, first = _cells(work, keys)
     hidden = np.zeros(len(first), dtype=bool)
     np.logical_or.at(hidden, cell, primary)
     is_primary = np.zeros(len(first), dtype=bool)
     np.logical_or.at(is_primary, cell, reason == PRIMARY)
     cell_reason = np.where(is_primary, PRIMARY, np.where(hidden, SECONDARY, "")).astype(object)
+    fixed = np.zeros(len(first), dtype=bool)
+    np.logical_or.at(fixed, cell, locked)
 
     cell_counts = {c: v[first] for c, v in counts.items()}
     empty = ~hidden & np.logical_and.reduce([np.nan_to_num(v, nan=0.0) == 0 for v in cell_counts.values()])
-    dimensions = _dimensions(out.iloc[first], cell_counts, keys)
+    if reference_day is None:
+        from metrics.registry import INDICATORS
+
+        reference_day = [i for i, ind in INDICATORS.items() if ind.reference_day]
+    dimensions = _dimensions(work.iloc[first], cell_counts, keys, over=keys[0] if totals is not None else None,
+                             reference_day=frozenset(reference_day))  # fmt: skip
     changed = True
     while changed:
         changed = False
         for gid, is_total, order, n_groups in dimensions:
-            new = _complements(hidden, empty, gid, is_total, order, n_groups)
+            new = _complements(hidden, empty | fixed, gid, is_total, order, n_groups, has_total_of=~empty)
             if new.size:
                 hidden[new] = True
                 cell_reason[new] = SECONDARY
                 changed = True
-    hidden = hidden[cell]
-    reason = cell_reason[cell]
+    hidden = hidden[cell][:n]
+    reason = cell_reason[cell][:n]
 
     mask = pd.Series(hidden, index=out.index)
     for col in _MASKED_COLUMNS:
@@ -177,6 +218,27 @@ def suppress(
     out["suppressed"] = hidden
     _place_reason(out, reason)
     return out
+
+
+TOTAL_PART = "\x00summa"
+"""The extra-key value of the rows :func:`suppress` adds for ``totals`` (never in the result)."""
+
+
+def _with_totals(out: pd.DataFrame, totals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``out`` followed by the fixed total rows, as parts of one table (the totals last)."""
+    if len(keys) != 1:
+        raise ValueError(f"suppress: totals need exactly one extra key to sum over; the table has {keys}")
+    need = ["indicator_id", "municipality_code", "sex", "period", "numerator", "suppressed"]
+    missing = [c for c in need if c not in totals.columns]
+    if missing:
+        raise ValueError(f"suppress: totals lack columns {missing}")
+    cols = [c for c in (*need, "denominator", "n_unassessed") if c in totals.columns]
+    fixed = totals[cols].assign(**{keys[0]: TOTAL_PART})
+    fixed["suppressed"] = fixed["suppressed"].fillna(False).astype(bool)
+    base = out.reset_index(drop=True)
+    if "suppressed" not in base.columns:
+        base = base.assign(suppressed=False)
+    return pd.concat([base, fixed], ignore_index=True, sort=False)
 
 
 def _check_threshold(threshold: tuple[int, int]) -> tuple[float, float]:
@@ -220,9 +282,15 @@ def _cells(out: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _dimensions(
-    out: pd.DataFrame, counts: dict[str, np.ndarray], keys: list[str]
+    out: pd.DataFrame,
+    counts: dict[str, np.ndarray],
+    keys: list[str],
+    *,
+    over: str | None = None,
+    reference_day: frozenset[str] = frozenset(),
 ) -> list[tuple[np.ndarray, ...]]:
-    """Group ids, total flags and candidate orders for the two additive dimensions."""
+    """Group ids, total flags and candidate orders for the additive dimensions: municipality, sex, the
+    period hierarchy and, with ``over``, the extra key (its parts add up to the :data:`TOTAL_PART` row)."""
     municipality = out["municipality_code"].astype(str)
     sex = out["sex"].astype(str)
     municipality_rank = pd.factorize(municipality, sort=True)[0]
@@ -255,18 +323,28 @@ def _dimensions(
     ):
         gid = out.groupby(group_cols, sort=False, dropna=False).ngroup().to_numpy()
         dims.append(dimension(gid, (total_col == total_code).to_numpy(dtype=bool), []))
+    if over is not None:
+        others = [k for k in keys if k != over]
+        gid = out.groupby(["indicator_id", *others, "municipality_code", "sex", "period"], sort=False,
+                          dropna=False).ngroup().to_numpy()  # fmt: skip
+        part_rank = pd.factorize(out[over].astype(str), sort=True)[0]
+        dims.append(dimension(gid, (out[over] == TOTAL_PART).to_numpy(dtype=bool), [part_rank]))
 
     # The period hierarchy, when the table holds more than one grain: months add up to their quarter,
     # quarters to their year (for counts of events; for counts of persons the sum is an upper bound, and
     # treating it as exact errs on the safe side). A row outside a level forms a group of its own.
+    # For a reference-day indicator the quarter *is* its last month (the year its last quarter): the group is
+    # that pair, and the other months stand apart.
     kind = period.map(_period_kind).to_numpy(dtype=object)
+    stock = out["indicator_id"].isin(reference_day).to_numpy(dtype=bool)
     for part_kind, total_kind, parent in (("month", "quarter", _quarter_of), ("quarter", "year", _year_of)):
         is_part, is_total = kind == part_kind, kind == total_kind
         if not (is_part.any() and is_total.any()):
             continue
         own = period.to_numpy(dtype=object)
         parent_period = np.where(is_total, own, "~" + own)  # the total is its own group key; others apart
-        parent_period[is_part] = [parent(p) for p in own[is_part]]
+        in_group = is_part & ~(stock & ~np.array([_is_last(p, part_kind) for p in own], dtype=bool))
+        parent_period[in_group] = [parent(p) for p in own[in_group]]
         frame = out[["indicator_id", *keys, "municipality_code", "sex"]].assign(_parent=parent_period)
         gid = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
         dims.append(dimension(gid, is_total, [period_rank]))
@@ -284,6 +362,15 @@ def _period_kind(period: str) -> str:
     return "other"
 
 
+def _is_last(period: str, kind: str) -> bool:
+    """The last month of its quarter, or the last quarter of its year."""
+    if kind == "month":
+        return period[5:7] in ("03", "06", "09", "12")
+    if kind == "quarter":
+        return period.endswith("Q4")
+    return False
+
+
 def _quarter_of(month: str) -> str:
     return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}"
 
@@ -294,21 +381,27 @@ def _year_of(quarter: str) -> str:
 
 def _complements(
     hidden: np.ndarray,
-    empty: np.ndarray,
+    unavailable: np.ndarray,
     gid: np.ndarray,
     is_total: np.ndarray,
     order: np.ndarray,
     n_groups: int,
+    *,
+    has_total_of: np.ndarray,
 ) -> np.ndarray:
-    """Row positions to hide so that no group of one dimension has a lone hidden cell."""
+    """Row positions to hide so that no group of one dimension has a lone hidden cell.
+
+    ``unavailable``: cells that are never chosen (empty cells, and fixed totals decided elsewhere);
+    ``has_total_of``: cells that count as a group's total when they are its total (not empty).
+    """
     if n_groups == 0:
         return np.empty(0, dtype=np.intp)
-    has_total = np.bincount(gid[is_total & ~empty], minlength=n_groups) > 0
+    has_total = np.bincount(gid[is_total & has_total_of], minlength=n_groups) > 0
     n_hidden = np.bincount(gid[hidden], minlength=n_groups)
     exposed = has_total & (n_hidden == 1)
     if not exposed.any():
         return np.empty(0, dtype=np.intp)
-    candidate = exposed[gid] & ~hidden & ~empty
+    candidate = exposed[gid] & ~hidden & ~unavailable
     ordered = order[candidate[order]]
     _, first = np.unique(gid[ordered], return_index=True)
     return ordered[first]

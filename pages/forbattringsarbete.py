@@ -1,6 +1,8 @@
 """Förbättringsarbete: improvement areas and PDSA cycles of the viewer's municipalities (issue 8).
 
-``?cykel=ID`` (the links under the Trender charts) opens that cycle's card.
+``?cykel=ID`` (the links under the Trender charts) opens that cycle's card. Titles and texts are the
+users' own: shown through ``imp.esc`` in Markdown (selectbox options and tables are plain text) and
+escaped for Plotly by ``imp.timeline_figure``.
 """
 
 import datetime as dt
@@ -31,7 +33,10 @@ imp.lost_work_notice()
 wanted = st.query_params.get("cykel")
 if wanted is not None:
     try:
-        target = pdsa.get_cycle(access=viewer, cycle_id=int(wanted), engine=engine())
+        cycle_id = int(wanted)
+        if not 0 < cycle_id < 2**31:  # an id the store can hold (a longer number overflows the query)
+            raise ValueError(wanted)
+        target = pdsa.get_cycle(access=viewer, cycle_id=cycle_id, engine=engine())
     except (ValueError, pdsa.NotFound, pdsa.AccessDenied):
         st.warning("Cykeln i länken finns inte, har tagits bort eller hör till en kommun du inte har behörighet till.")
     else:
@@ -81,7 +86,7 @@ titles = dict(zip(area_ids, areas["title"], strict=True))
 area_id = st.selectbox("Välj förbättringsområde", area_ids, key="pdsa_area", format_func=titles.get)
 area = areas[areas["id"] == area_id].iloc[0].to_dict()
 
-st.subheader(area["title"])
+st.subheader(imp.esc(area["title"]))
 st.markdown(
     f":gray-badge[Status: {STATUS_LABELS_SV.get(area['status'], area['status'])}] · "
     f"Ansvarig: {imp.esc(area['owner'] or '–')} · "

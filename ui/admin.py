@@ -2,7 +2,9 @@
 
 Owns the keys prefixed ``adm_``. Every change goes through
 ``data_access.users``, which checks the acting viewer's admin permission
-itself. A new or reset password is made at random and shown once.
+itself. A new or reset password is made at random and shown once. User names, display names and
+care-centre names are shown in tables and as selectbox options (plain text); in Markdown (messages)
+they go through ``ui.safe_text.md_escape``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from data_access.settings import get_settings
 from ui.auth import grants_text
 from ui.context import engine
 from ui.labels import municipality_names
+from ui.safe_text import md_escape
 
 SHOWN_PASSWORD_KEY = "adm_shown_password"
 
@@ -72,7 +75,8 @@ def _show_password_once() -> None:
     shown = st.session_state.pop(SHOWN_PASSWORD_KEY, None)
     if shown:
         username, password = shown
-        st.success(f"Lösenord för {username} (visas bara nu – lämna det till användaren på ett säkert sätt):")
+        who = md_escape(username)
+        st.success(f"Lösenord för {who} (visas bara nu – lämna det till användaren på ett säkert sätt):")
         st.code(password, language=None)
 
 
@@ -110,7 +114,7 @@ def users_section(viewer: AccessContext) -> None:
             st.success("Sparat.")
             st.rerun()
         except users.UserError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))  # may quote what was typed
     policy = users.LoginPolicy.from_settings()
     failures = users.recent_failures(eng, username, policy=policy)
     if failures >= policy.max_failures:
@@ -145,7 +149,7 @@ def new_user_section(viewer: AccessContext) -> None:
             users.create_user(eng, access=viewer, username=username, display_name=display, password=password,
                               grants=grants)
         except users.UserError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))  # may quote what was typed
             return
         st.session_state[SHOWN_PASSWORD_KEY] = (users.normalise_username(username), password)
         st.rerun()

@@ -17,9 +17,14 @@ does not do safely is ours (``docs/access.md``):
   ``app.py`` and :func:`guard` in every page); logout, the absolute lifetime
   and inactivity revoke it, so a copied, old or logged-out cookie is refused
   even though its signature is valid.
-* Fail closed: without a usable cookie key outside demo mode, or without
-  the store, :func:`startup_problem` says so, ``app.py`` shows only an error
-  page and every page's :func:`guard` stops before drawing anything.
+* Fail closed: without a usable cookie key outside demo mode, with a
+  setting the app does not understand (:class:`~data_access.settings.SettingsError`,
+  e.g. ``PUBLIC_VIEW=kanske``), or without the store, :func:`startup_problem`
+  says so, ``app.py`` shows only an error page and every page's
+  :func:`guard` stops before drawing anything.
+* A busy store during a login (SQLite locked by a long import, a PostgreSQL
+  lock timeout: :func:`data_access.users.is_busy`) gives :data:`STORE_BUSY`
+  and one log line without the user name, never the wrong-password message.
 
 Session-state keys owned here: ``auth_sid`` (the session id), ``viewer``
 (the validated :class:`AccessContext` of this run, read by
@@ -34,6 +39,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -51,7 +57,9 @@ from data_access.access import (
     AccessContext,
     may_see_page,
 )
-from data_access.settings import get_settings, resolve_cookie_key
+from data_access.settings import SettingsError, get_settings, resolve_cookie_key
+
+logger = logging.getLogger(__name__)
 
 SID_KEY = "auth_sid"
 VIEWER_KEY = "viewer"
@@ -69,6 +77,7 @@ FAILED_LOGIN = (
     "Inloggningen misslyckades. Kontrollera användarnamn och lösenord. Efter flera misslyckade försök "
     "spärras inloggningen en stund."
 )
+STORE_BUSY = "Tjänsten är upptagen, försök igen om en stund."
 STARTUP_FAILED = (
     "Appen kan inte starta: databasen går inte att nå eller kunde inte uppgraderas. Försök igen om en "
     "stund eller kontakta förvaltningen."
@@ -129,6 +138,8 @@ def startup_problem() -> str | None:
         s = get_settings()
         _prepared(s.database_url, s.demo)
         return None
+    except SettingsError as exc:  # a setting the app does not understand: say which and what it accepts
+        return str(exc)
     except Exception:  # noqa: BLE001 - any start-up failure closes the app
         return STARTUP_FAILED
 
@@ -404,15 +415,26 @@ def login_form() -> None:
     if authenticator is None or problem:
         st.error(problem or STARTUP_FAILED)
         return
+    busy = False
     try:
         authenticator.login(location="main", fields=LOGIN_FIELDS, key=FORM_KEY, clear_on_submit=True)
-    except Exception:  # noqa: BLE001 - never show the library's own messages; a half-made login is undone
-        users.revoke_session(_engine(), st.session_state.get(SID_KEY), reason="fel")
+    except Exception as exc:  # noqa: BLE001 - never show the library's own messages; a half-made login is undone
+        busy = users.is_busy(exc)
+        if busy:  # the class and code of the error only: its text may quote the SQL and the name typed
+            logger.warning("Login not checked: the store is busy (%s).", users.busy_reason(exc))
+        else:
+            logger.warning("Login failed with an unexpected error (%s).", type(exc).__name__)
+        try:
+            users.revoke_session(_engine(), st.session_state.get(SID_KEY), reason="fel")
+        except Exception:  # noqa: BLE001 - a busy store again; the session was never tied to a cookie
+            pass
         _clear_login(authenticator)
-        st.session_state["authentication_status"] = False
+        st.session_state["authentication_status"] = None if busy else False
     status = st.session_state.get("authentication_status")
     sid = st.session_state.get(SID_KEY)
-    if status and sid:
+    if busy:
+        st.error(STORE_BUSY)
+    elif status and sid:
         check = _session_viewer(sid)
         if check.viewer is not None:
             _bind_cookie(authenticator, key, sid, check.username)

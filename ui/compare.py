@@ -14,6 +14,7 @@ from ui.icons import assurance_text, variation_text
 from ui.labels import format_number, format_value, municipality_names, region_names
 from ui.plotly_sv import plotly_config
 from ui.references import KOLADA_PREFIX, reference_values
+from ui.safe_text import md_escape
 
 
 def comparison_section(ctx: PageContext, ind) -> None:
@@ -109,7 +110,8 @@ def _references_section(ind, period: str) -> None:
     )
     kpis = sorted({s.split(" ", 1)[1] for s in chosen["source"] if s.startswith(KOLADA_PREFIX + " ")})
     if kpis:
-        st.caption(f"Källa: Kolada (nyckeltal {', '.join(kpis)}), Rådet för främjande av kommunala analyser.")
+        kpi_text = md_escape(", ".join(kpis))  # ids from an imported file
+        st.caption(f"Källa: Kolada (nyckeltal {kpi_text}), Rådet för främjande av kommunala analyser.")
 
 
 def _verdicts(ctx: PageContext, ind, codes: list[str]) -> list[dict]:

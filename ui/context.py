@@ -22,6 +22,7 @@ from data_access.settings import get_settings
 from metrics.registry import INDICATORS, THEMES
 from metrics.series import data_starts
 from ui.filters import Filters, sidebar_filters
+from ui.freshness_banner import freshness_banner
 
 # Until login lands (issue 7) every visitor is the public viewer: aggregated,
 # suppressed figures for every municipality, no person-level data.
@@ -131,11 +132,13 @@ def in_range(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
 def page_context(page: str) -> PageContext | None:
     """Filters in the sidebar plus the data they select; None (with a message) when nothing is computed yet."""
     viewer = current_viewer()
+    freshness_banner()
     monthly = results("month")
     if monthly.empty:
         st.info(
-            "Inga indikatorvärden är beräknade ännu. Importera data (eller kör `make run`, som laddar "
-            "exempeldata) så räknas indikatorerna fram."
+            "Inga indikatorvärden är beräknade ännu. En administratör importerar data på sidan *Ladda upp "
+            "data* (eller med `python -m data_access import SÖKVÄG`), så räknas indikatorerna fram. "
+            "I demoläge laddar `make run` exempeldata."
         )
         return None
     munis = sorted(c for c in monthly["municipality_code"].unique() if c != "ALL")

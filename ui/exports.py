@@ -11,14 +11,10 @@ import io
 
 import pandas as pd
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The rule lives in data_access (the import error reports use it too); the names stay importable from here.
+from data_access.neutralise import FORMULA_PREFIXES, neutralise
 
-
-def neutralise(value: object) -> object:
-    """Prefix text that a spreadsheet would read as a formula with an apostrophe (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+__all__ = ["FORMULA_PREFIXES", "csv_bytes", "download_buttons", "neutralise", "png_bytes", "xlsx_bytes"]
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -33,7 +29,9 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV that Swedish Excel opens directly: UTF-8 with BOM, `;`, decimal comma."""
     buf = io.StringIO()
-    _safe(frame).to_csv(buf, sep=";", decimal=",", index=False, date_format="%Y-%m-%d")
+    # CRLF line ends: pandas then quotes a cell holding a bare CR, which Excel would read as a new row (where
+    # a neutralised formula could start afresh).
+    _safe(frame).to_csv(buf, sep=";", decimal=",", index=False, date_format="%Y-%m-%d", lineterminator="\r\n")
     return buf.getvalue().encode("utf-8-sig")
 
 

@@ -10,11 +10,16 @@ Query parameters (Swedish, readable in a link):
 ``kommun`` (comma-separated codes; empty = hela området), ``period``
 (``manad``/``kvartal``/``ar``), ``fran``/``till`` (``YYYY-MM``), ``tema``,
 ``kon`` (``alla``/``kvinnor``/``man``).
+
+The query string is untrusted input (anyone can type a link): every value is
+read defensively, and a value that is missing, too long or not one of the
+allowed ones gives that filter's default, never an exception.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +33,10 @@ SEXES = {"alla": ("T", "Alla"), "kvinnor": ("K", "Kvinnor"), "man": ("M", "Män"
 ALL_THEMES = "alla"
 QUERY_KEYS = ("kommun", "period", "fran", "till", "tema", "kon")
 STORE_KEY = "f_store"
+# A longer query value is ignored (the default applies): a real one is at most a few hundred characters
+# (every municipality code of a region, comma-separated).
+MAX_QUERY_VALUE_LENGTH = 1000
+_MONTH = re.compile(r"(?P<year>\d{4})-(?P<month>\d{1,2})(?:-\d{1,2})?", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -46,10 +55,19 @@ class Filters:
 
 
 def parse_month(text: str | None, default: dt.date) -> dt.date:
+    """``YYYY-MM`` (a day after it is ignored) as the first day of that month; ``default`` for anything else.
+
+    Never raises: a year no date can hold (``99999999999999999999-01``), month 13, other digits than
+    ASCII, or no text at all give ``default``.
+    """
+    if not isinstance(text, str) or len(text) > MAX_QUERY_VALUE_LENGTH:
+        return default
+    match = _MONTH.fullmatch(text.strip())
+    if match is None:
+        return default
     try:
-        year, month = (int(p) for p in str(text).split("-")[:2])
-        return dt.date(year, month, 1)
-    except (TypeError, ValueError):
+        return dt.date(int(match["year"]), int(match["month"]), 1)
+    except ValueError:
         return default
 
 
@@ -82,10 +100,17 @@ def _source() -> dict[str, str]:
     Streamlit drops widget state and query parameters when the page changes,
     so the last choice is also kept under a key no widget owns.
     """
-    qp = {k: st.query_params.get(k) for k in QUERY_KEYS if st.query_params.get(k) is not None}
+    qp = {}
+    for key in QUERY_KEYS:
+        value = st.query_params.get(key)
+        if isinstance(value, str) and len(value) <= MAX_QUERY_VALUE_LENGTH:
+            qp[key] = value
     if qp:
         return qp
-    return dict(st.session_state.get(STORE_KEY, {}))
+    stored = st.session_state.get(STORE_KEY)
+    if not isinstance(stored, dict):
+        return {}
+    return {k: v for k, v in stored.items() if k in QUERY_KEYS and isinstance(v, str)}
 
 
 def sidebar_filters(
@@ -109,7 +134,7 @@ def sidebar_filters(
     codes = [c for c in municipalities if c != "ALL"]
     months = _month_options(first_month, last_month)
 
-    wanted = [c for c in qp.get("kommun", "").split(",") if c in codes]
+    wanted = [c for c in dict.fromkeys(qp.get("kommun", "").split(",")) if c in codes]  # known codes, once each
     _init(k + "kommun", wanted if (wanted or allow_area) else codes[:1])
     _init(k + "period", qp.get("period") if qp.get("period") in GRAINS else "manad")
     default_start = months[max(0, len(months) - DEFAULT_WINDOW_MONTHS)] if months else first_month

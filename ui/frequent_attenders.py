@@ -4,7 +4,8 @@ Owns the keys ``fa_day``, ``fa_centre``, ``fa_export``, ``fa_level``,
 ``fa_centres`` and ``fa_trend``. All access rules live in
 ``data_access.person_queries``: the list is read (and logged) on every run
 that shows it and is never cached; an export is logged when the file is
-made, i.e. when the button is clicked.
+made, i.e. when the button is clicked. Care-centre names come from the delivered files: escaped in
+the chart's legend (Plotly renders tags); the selectboxes and tables show them as plain text.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ui.context import engine
 from ui.exports import csv_bytes, download_buttons
 from ui.labels import municipality_names
 from ui.plotly_sv import SEPARATORS, format_number_sv, plotly_config
+from ui.safe_text import plotly_escape
 
 ALL_CENTRES = "__alla__"
 LIST_COLUMNS = {
@@ -122,7 +124,7 @@ def frequent_attender_trend_section(viewer: AccessContext) -> None:
     for centre, part in shown.groupby("care_centre", sort=True):
         part = part.sort_values("period_start")
         fig.add_trace(go.Scatter(x=pd.to_datetime(part["period_start"]), y=part["numerator"], mode="lines+markers",
-                                 name=centre, connectgaps=False))
+                                 name=plotly_escape(centre), connectgaps=False))  # an imported name
     fig.update_layout(separators=SEPARATORS, height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       yaxis_title="Antal personer", legend_title="Vårdcentral")
     st.plotly_chart(fig, config=plotly_config(), key="fa_trend")

@@ -21,7 +21,6 @@ shown as a table at the top of the page, so nothing is lost.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -43,6 +42,7 @@ from metrics.review import (
 )
 from ui.context import engine
 from ui.plotly_sv import SEPARATORS
+from ui.safe_text import md_escape, plotly_escape
 from ui.spc_chart import _month_ticks
 
 __all__ = [
@@ -71,12 +71,8 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
 ACT_MARKERS: dict[str, str] = {"adopt": "star", "adapt": "diamond", "abandon": "x"}
 LOST_KEY = "pdsa_lost"
 FLASH_KEY = "pdsa_flash"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
-
-def esc(text: Any) -> str:
-    """User text safe for ``st.markdown``: no links, images, colours or formatting from the data."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+esc = md_escape  # user text in Markdown (kept under this name: ``ui.safe_text.md_escape``)
 
 
 def _engine():
@@ -176,7 +172,8 @@ def timeline_figure(cycles: pd.DataFrame, *, title: str, today: dt.date | None =
     cycle without an end date ends at its decision date or else runs to
     ``today`` (at least one week) and says so in its hover. Cycles without a start date
     are not drawn (the table alternative lists them). Decisions (Agera) are
-    marked at their date with a symbol per decision and its Swedish word.
+    marked at their date with a symbol per decision and its Swedish word. ``title`` is plain text (it
+    may hold user text: it is escaped here, like the cycle titles in the hovers).
     """
     today = today or dt.date.today()
     fig = go.Figure()
@@ -203,7 +200,7 @@ def timeline_figure(cycles: pd.DataFrame, *, title: str, today: dt.date | None =
             text.append(STATUS_LABELS_SV[status])
             span = f"{start:%Y-%m-%d} – " + ("inget slutdatum" if open_end else f"{end:%Y-%m-%d}")
             hover.append(
-                f"<b>PDSA {int(c['cycle_number'])}: {_plain(c['title'])}</b><br>{span}<br>"
+                f"<b>PDSA {int(c['cycle_number'])}: {plotly_escape(c['title'])}</b><br>{span}<br>"
                 f"Status: {STATUS_LABELS_SV[status]}"
             )
         fig.add_trace(
@@ -244,7 +241,7 @@ def timeline_figure(cycles: pd.DataFrame, *, title: str, today: dt.date | None =
         fig.add_annotation(x=pd.Timestamp(today), y=1, yref="paper", text="Idag", showarrow=False,
                            xanchor="left", yanchor="top", font={"size": 11})  # fmt: skip
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
+        title={"text": plotly_escape(title), "x": 0, "xanchor": "left"},
         separators=SEPARATORS,
         template="simple_white",
         barmode="overlay",
@@ -257,11 +254,6 @@ def timeline_figure(cycles: pd.DataFrame, *, title: str, today: dt.date | None =
         meta={"cycles": labels},
     )  # fmt: skip
     return fig
-
-
-def _plain(text: Any) -> str:
-    """User text inside Plotly hover HTML."""
-    return "" if text is None else str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # --------------------------------------------------------------------------- forms
@@ -345,7 +337,8 @@ def _values(prefix: str, fields: Mapping[str, Field]) -> dict[str, Any]:
 
 
 def _show_errors(errors: Mapping[str, str]) -> None:
-    st.error("Inget sparades. Rätta följande och spara igen:\n\n" + "\n".join(f"- {m}" for m in errors.values()))
+    listed = "\n".join(f"- {esc(m)}" for m in errors.values())  # a message may quote a value
+    st.error("Inget sparades. Rätta följande och spara igen:\n\n" + listed)
 
 
 def _conflict_state(entity: str, row_id: int) -> str:
@@ -431,7 +424,7 @@ def area_form(viewer: AccessContext, *, municipality_code: str, area: Mapping[st
             saved = pdsa.create_area(access=viewer, values={"municipality_code": municipality_code, **values},
                                      engine=_engine())  # fmt: skip
             st.session_state["pdsa_area"] = int(saved["id"])
-            flash(f"Förbättringsområdet ”{saved['title']}” är skapat.")
+            flash(f"Förbättringsområdet ”{esc(saved['title'])}” är skapat.")
         else:
             saved = pdsa.update_area(access=viewer, area_id=int(area["id"]),
                                      expected_version=st.session_state[_key(prefix, "_base")], values=values,
@@ -497,7 +490,7 @@ def cycle_form(
         if cycle is None:
             saved = pdsa.create_cycle(access=viewer, area_id=int(area["id"]), values=values, engine=_engine())
             st.session_state["pdsa_cycle"] = int(saved["id"])
-            flash(f"PDSA {saved['cycle_number']} ”{saved['title']}” är skapad.")
+            flash(f"PDSA {saved['cycle_number']} ”{esc(saved['title'])}” är skapad.")
         else:
             saved = pdsa.update_cycle(access=viewer, cycle_id=int(cycle["id"]),
                                       expected_version=st.session_state[_key(prefix, "_base")], values=values,
@@ -606,7 +599,7 @@ def adopt_section(viewer: AccessContext, cycle: Mapping[str, Any], *, municipali
         st.session_state[key + "_seen"] = int(err.current["version"])
         return
     except (ValidationError, NotFound) as err:
-        st.error(str(err))
+        st.error(esc(err))  # a validation message may quote the typed value
         return
     st.session_state.pop(key + "_seen", None)
     n = len(result["phases"])
@@ -662,8 +655,9 @@ def phases_table(phases: pd.DataFrame, cycles: pd.DataFrame) -> pd.DataFrame:
 def delete_section(viewer: AccessContext, entity: str, row: Mapping[str, Any]) -> None:
     """A delete button that asks first; the deletion is soft (kept, audited) and made at the version shown."""
     key = f"pdsa_delete_{entity}_{row['id']}"
-    what = (f"förbättringsområdet ”{row['title']}” och alla dess cykler" if entity == "area"
-            else f"PDSA {int(row['cycle_number'])} ”{row['title']}”")  # fmt: skip
+    # Markdown (the warning and the message after): the title escaped
+    what = (f"förbättringsområdet ”{esc(row['title'])}” och alla dess cykler" if entity == "area"
+            else f"PDSA {int(row['cycle_number'])} ”{esc(row['title'])}”")  # fmt: skip
     label = "Ta bort förbättringsområdet" if entity == "area" else "Ta bort cykeln"
     if not st.session_state.get(key):
         if st.button(label, key=key + "_ask", icon=":material/delete:"):
@@ -810,9 +804,9 @@ def decisions_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def cycle_page_links(frame: pd.DataFrame, *, id_column: str = "cycle_id") -> None:
-    """Links to the cycle cards on Förbättringsarbete."""
+    """Links to the cycle cards on Förbättringsarbete (a link's label is Markdown: the title escaped)."""
     for c in frame.to_dict("records"):
-        st.page_link("pages/forbattringsarbete.py", label=f"PDSA {int(c['cycle_number'])}: {c['title']}",
+        st.page_link("pages/forbattringsarbete.py", label=f"PDSA {int(c['cycle_number'])}: {esc(c['title'])}",
                      icon=":material/autorenew:", query_params={"cykel": str(int(c[id_column]))})  # fmt: skip
 
 

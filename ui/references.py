@@ -22,6 +22,7 @@ from data_access.reference import load_reference_values
 from data_access.settings import get_settings
 from ui.context import _engine, current_viewer
 from ui.labels import decimals_for, format_number, municipality_names, region_names
+from ui.safe_text import md_escape
 
 KOLADA_PREFIX = "Kolada"
 NATION = "0000"
@@ -87,6 +88,6 @@ def reference_section(ind, municipality_codes: Iterable[str]) -> None:
     st.markdown(f"**Referensvärden från Kolada** ({ind.unit}, per år)")
     st.dataframe(table, hide_index=True, key=f"kolada-{ind.id}-{'-'.join(codes)}")
     st.caption(
-        f"Källa: Kolada (nyckeltal {', '.join(kpis)}). Kolada räknar med egen definition och eget underlag; "
+        f"Källa: Kolada (nyckeltal {md_escape(', '.join(kpis))}). Kolada räknar med egen definition och eget underlag; "
         "värdena visas som jämförelse och ingår aldrig i indikatorvyns beräkningar. – = värde saknas."
     )

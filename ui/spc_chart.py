@@ -208,7 +208,10 @@ def build_spc_figure(
         ``hover`` (longer text shown on hover) and ``cycle_id`` (the shape and
         the label are then named ``pdsa-<id>``). Each is a dashed vertical
         line with a boxed text label; up to three neighbouring labels are
-        stepped down so that they do not overlap.
+        stepped down so that they do not overlap. ``text`` and ``hover`` are
+        Plotly's HTML-like text, drawn as given: user text in them must
+        already be escaped (``ui.safe_text.plotly_escape``; the marks of
+        ``data_access.pdsa.annotations_for`` are).
     """
     opts = _options(table)
     scale, suffix = _scale(opts)

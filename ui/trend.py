@@ -177,11 +177,12 @@ def new_phase_offer(ctx: PageContext, ind_id: str, code: str, verdict) -> None:
 def cycle_links(ctx: PageContext, marks: tuple[Mark, ...]) -> None:
     """Under a chart: the PDSA cycles marked on it, each a link to its card on Förbättringsarbete."""
     from metrics.review import STATUS_LABELS_SV
-    from ui.improvement import esc  # user text in a Markdown label
+    from ui.safe_text import md_escape  # user text in a Markdown label
 
     st.markdown("**PDSA-cykler i diagrammet** (streckade linjer vid startdatum):")
-    for x, text, _hover, cycle_id, status in marks:
-        label = esc(f"{html.unescape(text)} – start {x}, {STATUS_LABELS_SV.get(status, status).lower()}")
+    for x, text, _hover, cycle_id, status in marks:  # ``text`` is Plotly text (escaped HTML)
+        status_sv = STATUS_LABELS_SV.get(status, status).lower()
+        label = md_escape(f"{html.unescape(text)} – start {x}, {status_sv}")
         if may_see_page(ctx.viewer, "forbattringsarbete"):
             st.page_link(
                 "pages/forbattringsarbete.py", label=label, icon=":material/autorenew:",

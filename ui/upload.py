@@ -4,7 +4,9 @@ Everything goes through ``data_access``: :func:`data_access.importer.import_uplo
 checks that the viewer is an administrator, logs the user name and stores
 all or nothing; :func:`data_access.kolada.import_kolada` does the same for a
 saved Kolada answer. After a change the cached page data is dropped
-(:func:`clear_data_caches`), so every page shows the new data on its next run.
+(:func:`clear_data_caches`), so every page shows the new data on its next run. File names and
+texts from the files are shown in tables (plain text) or, in Markdown, through
+``ui.safe_text.md_escape``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import streamlit as st
 from data_access.access import AccessContext
 from data_access.contract import TABLES
 from data_access.importer import UploadOutcome, import_uploads
+from data_access.neutralise import neutralise
 from data_access.queries import import_history
 from data_access.validation import ValidationIssue
 from ui.context import engine
+from ui.safe_text import md_escape
 
 REPORT_ROWS_SHOWN = 2_000  # the table shows this many; the CSV has every one
 OUTCOME_SV = {"ok": "Importerad", "unchanged": "Oförändrad", "rejected": "Avvisad"}
@@ -61,11 +65,11 @@ def _run_import(viewer: AccessContext, files: list[tuple[str, bytes]]) -> Upload
 
         written: list[str] = []
 
-        def progress(step: str, fraction: float) -> None:
-            bar.progress(fraction, text=f"{step} ({round(fraction * 100)} %)")
+        def progress(step: str, fraction: float) -> None:  # a step may name an uploaded file
+            bar.progress(fraction, text=f"{md_escape(step)} ({round(fraction * 100)} %)")
             if not written or written[-1] != step:  # one line per step, not per chunk
                 written.append(step)
-                status.write(step)
+                status.markdown(md_escape(step))
 
         outcome = import_uploads(files, access=viewer, engine=engine(), progress=progress)
         if outcome.result.ok:
@@ -116,12 +120,17 @@ def report_frame(errors: list[ValidationIssue]) -> pd.DataFrame:
 
 
 def report_csv(errors: list[ValidationIssue]) -> bytes:
-    """Every problem as `;`-separated UTF-8 with BOM, which Swedish Excel opens directly."""
+    """Every problem as `;`-separated UTF-8 with BOM, which Swedish Excel opens directly.
+
+    File names, column names and messages come from the upload, so every text cell is
+    neutralised against spreadsheet formulas like every other export.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";")
     writer.writerow(["Fil", "Rad", "Kolumn", "Orsak"])
     for e in errors:
-        writer.writerow([e.file, "" if e.row is None else e.row, e.column or "", e.message])
+        writer.writerow([neutralise(e.file), "" if e.row is None else e.row, neutralise(e.column or ""),
+                         neutralise(e.message)])
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -201,14 +210,15 @@ def kolada_section(viewer: AccessContext) -> None:
         try:
             data = json.loads(saved.getvalue().decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            st.session_state[_KOLADA_KEY] = (False, f"{saved.name}: filen är inte giltig JSON. Ingenting har sparats.")
+            message = f"{md_escape(saved.name)}: filen är inte giltig JSON. Ingenting har sparats."
+            st.session_state[_KOLADA_KEY] = (False, message)
         else:
             docs = data if isinstance(data, list) else [data]
             with st.spinner("Importerar från Kolada …"):
                 out = import_kolada(docs, access=viewer, engine=engine(), mapping=mapping, file_name=saved.name)
             if out.result.ok and (out.result.changed or out.removed):
                 clear_data_caches()
-            st.session_state[_KOLADA_KEY] = (out.result.ok, out.summary())
+            st.session_state[_KOLADA_KEY] = (out.result.ok, md_escape(out.summary()))  # ids from the file
     shown = st.session_state.get(_KOLADA_KEY)
     if shown is not None:
         ok, text = shown

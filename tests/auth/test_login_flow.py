@@ -151,3 +151,86 @@ def test_the_first_page_opens_even_if_the_login_runs_flag_was_lost(engine, monke
     assert auth.take_page_to_open() is None  # once only: later runs open the page asked for
     state["auth_wanted_page"] = "jamfor"
     assert auth.take_page_to_open() == "jamfor"
+
+
+BUSY = "Tjänsten är upptagen, försök igen om en stund."
+
+
+def _lock_the_sample_store(app_env):
+    """Another connection holds the SQLite file's write lock, as a long replacing import does."""
+    import sqlite3
+
+    holder = sqlite3.connect(app_env.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    return holder
+
+
+def _pg_lock_timeout(*args, **kwargs):
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("SELECT pg_advisory_xact_lock(...)", {"username": args[1]},
+                           psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"))
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite-locked-file", "postgresql-lock-timeout"])
+def test_a_busy_store_says_try_again_never_wrong_password(engine, app_env, monkeypatch, caplog, store_kind):
+    """Issue 21, item 5: a correct login while the store was locked said "Kontrollera användarnamn och lösenord"."""
+    import logging
+
+    at = login_page()
+    before = count(engine, LoginAttempt)
+    holder, real_authenticate = None, users.authenticate
+    if store_kind == "sqlite-locked-file":
+        holder = _lock_the_sample_store(app_env)
+    else:
+        monkeypatch.setattr(users, "authenticate", _pg_lock_timeout)
+    caplog.set_level(logging.INFO)
+    try:
+        at = submit(at, "t_admin", "rätt-lösenord-admin")
+    finally:
+        if holder is not None:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert not at.exception
+    assert [e.value for e in at.error] == [BUSY]
+    assert not any("Kontrollera användarnamn" in e.value for e in at.error) and not at.success
+    assert "auth_sid" not in at.session_state
+    assert count(engine, LoginAttempt) == before  # nothing was decided, nothing counts against the name
+    ours = [r for r in caplog.records if r.name == "ui.auth"]
+    assert len(ours) == 1 and ours[0].levelno == logging.WARNING
+    line = ours[0].getMessage()
+    assert "busy" in line and ("SQLITE_BUSY" in line or "LockNotAvailable (55P03)" in line), line
+    assert "t_admin" not in line and "rätt-lösenord" not in line
+    assert not any("t_admin" in r.getMessage() or "rätt-lösenord" in r.getMessage() for r in caplog.records)
+
+    monkeypatch.setattr(users, "authenticate", real_authenticate)  # the store is free again: the form logs in
+    at = submit(at, "t_admin", "rätt-lösenord-admin")
+    assert at.success and at.session_state["auth_sid"] and not at.error
+    at.switch_page("app.py").run()
+    at.sidebar.button(key="auth_logout").click().run()
+
+
+def test_a_logged_in_page_view_during_a_busy_store_says_busy_not_misconfigured(engine, app_env, monkeypatch):
+    """A long import locks the store while a logged-in user opens a page: checking the session then fails.
+    The page said "Appen är inte rätt konfigurerad"; it says the service is busy, and works again after."""
+    from tests.auth.conftest import new_session
+
+    sid = new_session(engine, "t_admin")
+    real = users.check_session
+
+    def locked(*args, **kwargs):
+        import sqlite3
+
+        from sqlalchemy.exc import OperationalError
+
+        raise OperationalError("UPDATE auth_sessions ...", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(users, "check_session", locked)
+    at = app_test(sid=sid).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Tjänsten är upptagen, försök igen om en stund."]
+    assert not any("inte rätt konfigurerad" in e.value for e in at.error)
+    monkeypatch.setattr(users, "check_session", real)
+    at.run()
+    assert not at.warning and not at.error

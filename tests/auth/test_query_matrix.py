@@ -228,8 +228,9 @@ COVERED = {
 # or are the login machinery itself.
 VIEWER_INDEPENDENT = {
     "queries": {"row_counts", "store_is_empty", "last_computed_at"},
-    "users": {"authenticate", "authenticate_warm_up", "bind_cookie", "check_password", "check_session", "display_name",
-              "generate_password", "grants_of", "hash_password", "login_directory", "login_hash", "main",
+    "users": {"authenticate", "authenticate_warm_up", "bind_cookie", "busy_reason", "check_password", "check_session",
+              "display_name", "generate_password", "grants_of", "hash_password", "is_busy", "login_directory",
+              "login_hash", "main",
               "normalise_username", "parse_grant", "recent_failures", "revoke_session", "seed_demo_users",
               "session_for_cookie",
               "start_session", "validate_grants", "validate_password", "validate_username", "viewer_for"},

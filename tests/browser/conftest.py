@@ -58,10 +58,13 @@ def app_server(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "data_access", "load-sample"], env=env, check=True, cwd=ROOT,
                    capture_output=True)
     port = _free_port()
+    # The server's log goes to a file, not a pipe: nobody reads a pipe while the tests run, and a full one
+    # (logged tracebacks of the error tests) would block the server.
+    log = open(folder / "streamlit.log", "wb")  # noqa: SIM115 - closed after the server stops
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -73,13 +76,15 @@ def app_server(tmp_path_factory):
             time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError("streamlit did not become healthy: " + proc.stderr.read().decode()[-2000:])
+        log.close()
+        raise RuntimeError("streamlit did not become healthy: " + (folder / "streamlit.log").read_text()[-2000:])
     yield url
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 def wait_for_app(page) -> None:

@@ -356,3 +356,110 @@ def test_seeded_targets_are_the_registrys_defaults(store):
             operator = "<=" if ind.direction == "lower" else ">="
             expected[ind_id] = ("relative", operator, None, t["change"], t["baseline_period"])
     assert seeded == expected
+
+
+# --- personnummer are refused in every spelling, and nothing is stored (issue 21, item 3) ------------------------
+
+
+def _luhn_digit(nine: str) -> str:
+    total = 0
+    for i, ch in enumerate(nine):
+        v = int(ch) * (2 - i % 2)
+        total += v - 9 if v > 9 else v
+    return str((10 - total % 10) % 10)
+
+
+# 0912311230: born 2009-12-31, serial 123, Luhn digit 0 (a spreadsheet keeps it as the number 912311230);
+# 194503121230: born 1945-03-12, serial 123, Luhn digit 0.
+LOST_ZERO = "091231123" + _luhn_digit("091231123")
+TWELVE = "19450312123" + _luhn_digit("450312123")
+
+
+def test_an_xlsx_number_that_lost_its_leading_zero_is_refused_and_nothing_is_stored(store, tmp_path):
+    assert (LOST_ZERO, TWELVE) == ("0912311230", "194503121230")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "hospital_stays"
+    ws.append(STAYS.splitlines()[0].split(","))
+    for i, line in enumerate(STAYS.splitlines()[1:]):
+        row: list[object] = line.split(",")
+        row[1] = [int(LOST_ZERO), float(TWELVE), "P2"][i]  # an integer cell, a float cell, a pseudonym
+        ws.append(row)
+    wb.save(tmp_path / "vard.xlsx")
+    write(tmp_path, "population.csv", POPULATION)  # a valid file beside it is not stored either
+    result = import_paths([tmp_path], engine=store)
+    assert not result.ok
+    assert [(e.file, e.row, e.column) for e in result.errors] == [
+        ("vard.xlsx (blad hospital_stays)", 2, "person_id"),
+        ("vard.xlsx (blad hospital_stays)", 3, "person_id"),
+    ]
+    assert all("ser ut som ett personnummer" in e.message and "912311" not in str(e) and "450312" not in str(e)
+               for e in result.errors)
+    assert sum(row_counts(engine=store).values()) == 0
+
+
+def test_a_personnummer_in_contact_id_or_care_centre_is_refused_and_nothing_is_stored(sqlite_store, tmp_path):
+    contacts = (
+        "contact_id;person_id;municipality_code;care_centre;contact_time;contact_type\n"
+        f"VK{TWELVE[2:]};P1;1490;Vårdcentralen Sandared;2025-01-01 10:00;besok\n"
+        f"VK2;P1;1490;Vårdcentralen Sandared {TWELVE[:8]}\u2013{TWELVE[8:]};2025-01-01 11:00;besok\n"
+        "VK3;P2;1490;Vårdcentralen Sandared;2025-01-01 12:00;besok\n"
+    )
+    write(tmp_path, "primary_care_contacts.csv", contacts)
+    write(tmp_path, "hospital_stays.csv", STAYS)
+    result = import_paths([tmp_path], engine=sqlite_store)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "contact_id"), (3, "care_centre")]
+    assert sum(row_counts(engine=sqlite_store).values()) == 0
+
+
+# --- the CLI's error file is neutralised against spreadsheet formulas (issue 21, item 8) --------------------------
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def formula_delivery(folder: Path) -> None:
+    """A header that is a formula (twice, so that it is reported), formula values and formula file names."""
+    quoted = '"' + FORMULA.replace('"', '""') + '"'
+    header = STAYS.splitlines()[0] + f",{quoted},{quoted},+cmd,+cmd,@SUM(A1),@SUM(A1)"
+    write(folder, "hospital_stays.csv", header + "\n" + STAYS.splitlines()[1] + ",1,2,3,4,5,6\n")
+    stays = STAYS.replace(",80,K,", f",{quoted},K,", 1).replace(",akut,hem,1,", ",akut,hem,@SUM(A1),", 1)
+    write(folder / "values", "ed_visits.csv", "visit_id,person_id,municipality_code,age,sex,arrival_time,unit,admitted\n"
+          f"V1,P1,1490,{quoted},-K,2025-01-01 10:00,+akut,=1+1\n")
+    for name in ("=1+2.csv", "+1.csv", "-1.csv", "@SUM(A1).csv"):
+        write(folder / "names", name, "a,b\n1,2\n")
+    write(folder / "more", "hospital_stays.csv", stays)
+
+
+def test_the_cli_error_file_neutralises_formulas_like_every_export(sqlite_store, tmp_path, monkeypatch, capsys):
+    import csv
+
+    from data_access.__main__ import main
+    from data_access.db import get_engine
+    from data_access.neutralise import neutralise
+    from data_access.settings import get_settings
+
+    formula_delivery(tmp_path / "in")
+    expected = import_paths([tmp_path / "in", tmp_path / "in" / "values", tmp_path / "in" / "names",
+                             tmp_path / "in" / "more"], engine=sqlite_store).errors
+    errors_file = tmp_path / "importfel.csv"
+    monkeypatch.setenv("DATABASE_URL", str(sqlite_store.url))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        code = main(["import", str(tmp_path / "in"), str(tmp_path / "in" / "values"), str(tmp_path / "in" / "names"),
+                     str(tmp_path / "in" / "more"), "--errors", str(errors_file), "--no-recompute"])
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    assert code == 1, capsys.readouterr().err
+    with open(errors_file, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    assert rows[1:] == [[neutralise(e.file), "" if e.row is None else str(e.row), neutralise(e.column or ""),
+                         neutralise(e.message)] for e in expected]
+    cells = [cell for row in rows[1:] for cell in (row[0], row[2], row[3])]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    # What was a formula is there, as text: the header twice, the file names, the values in messages.
+    assert f"'{FORMULA.lower()}" in cells and "'+cmd" in cells and "'@sum(a1)" in cells
+    assert {"'=1+2.csv", "'+1.csv", "'-1.csv", "'@SUM(A1).csv"} <= set(cells)
+    assert any(FORMULA in c for c in cells if c.startswith("'" + FORMULA))
+    assert sum(row_counts(engine=sqlite_store).values()) == 0

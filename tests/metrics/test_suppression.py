@@ -595,3 +595,86 @@ def test_the_hierarchy_and_the_municipality_total_are_solved_together() -> None:
         q_parts = hidden_cells[(hidden_cells["municipality_code"] == code)
                                & hidden_cells["period"].str.match(r"2025-0[1-3]")]
         assert len(q_parts) != 1, code
+
+
+# --------------------------------------------------------------------------- totals shown elsewhere, stocks
+
+
+def centres(counts: dict[str, float], *, municipality: str = "1463") -> pd.DataFrame:
+    """Frequent attenders per care centre in one municipality and month (sex T), as by_care_centre gives."""
+    rows = [row(municipality, "T", n, None, indicator="frequent_attenders", period="2025-11", kind="count")
+            for n in counts.values()]  # fmt: skip
+    return pd.DataFrame(rows).assign(care_centre=list(counts))
+
+
+def municipal_total(n: float, *, hidden: bool, municipality: str = "1463") -> pd.DataFrame:
+    return pd.DataFrame([{"indicator_id": "frequent_attenders", "municipality_code": municipality, "sex": "T",
+                          "period": "2025-11", "numerator": n, "suppressed": hidden}])  # fmt: skip
+
+
+def test_a_care_centre_hidden_beside_a_shown_municipal_total_takes_another_with_it():
+    """Issue 21: Mark, November 2025: Fritsla 12, Kinna 40, Örby 4 (hidden), Horred 11, Skene 22, okänd 7,
+    and Jämför shows Mark's 96, so Örby = 96 − 92. With the municipal total given as shown, one more care
+    centre is hidden: the smallest positive one (okänd, 7); the total itself stays as the other table
+    shows it."""
+    table = centres({"Fritsla": 12, "Kinna": 40, "Örby": 4, "Horred": 11, "Skene": 22, "okänd": 7})
+    out = suppress(table, totals=municipal_total(96, hidden=False)).set_index("care_centre")
+    assert out.loc["Örby", "suppression"] == PRIMARY
+    assert out.loc["okänd", "suppression"] == SECONDARY
+    assert out["suppressed"].sum() == 2
+    assert len(out) == 6  # the total is not part of the result
+    # without the total (the old call) Örby stood alone
+    assert suppress(table)["suppressed"].sum() == 1
+
+
+def test_a_hidden_municipal_total_is_not_the_sum_of_shown_care_centres():
+    """The stored table hides Mark's total (e.g. as a complement there); no care centre is small, so the
+    smallest one is hidden here, and the total cannot be added up."""
+    table = centres({"Fritsla": 12, "Kinna": 40, "Horred": 11})
+    out = suppress(table, totals=municipal_total(63, hidden=True)).set_index("care_centre")
+    assert list(out.index[out["suppressed"]]) == ["Horred"]
+    assert out.loc["Horred", "suppression"] == SECONDARY
+
+
+def test_totals_need_one_extra_key_and_the_flag_columns():
+    table = centres({"A": 3, "B": 10})
+    with pytest.raises(ValueError, match="lack columns"):
+        suppress(table, totals=municipal_total(13, hidden=False).drop(columns="suppressed"))
+    with pytest.raises(ValueError, match="exactly one extra key"):
+        suppress(table.drop(columns="care_centre"), extra_keys=[], totals=municipal_total(13, hidden=False))
+
+
+def stock_rows(values: dict[str, float], indicator: str) -> pd.DataFrame:
+    return pd.DataFrame([row("1490", "T", n, None, indicator=indicator, period=p, kind="count")
+                         for p, n in values.items()])  # fmt: skip
+
+
+def test_a_reference_day_quarter_is_its_last_month():
+    """Frequent attenders are counted on the period's last day, so Q4's value *is* December's. December is
+    hidden (here as a complement decided earlier, value 8) and Q4 (8) is not small: shown, it would give
+    December away. The pair is hidden together; October and November stay. For an indicator that sums its
+    months, the complement is the smallest other month instead."""
+    values = {"2025-10": 10, "2025-11": 12, "2025-12": 8, "2025-Q4": 8}
+    table = stock_rows(values, "fa")
+    table.loc[table["period"] == "2025-12", ["suppressed"]] = True
+    table["suppression"] = np.where(table["suppressed"], SECONDARY, "")
+    out = suppress(table, reference_day=["fa"]).set_index("period")
+    assert list(out.index[out["suppressed"]]) == ["2025-12", "2025-Q4"]
+    assert out.loc["2025-Q4", "suppression"] == SECONDARY
+
+    summed = table.assign(numerator=[10.0, 12.0, 8.0, 30.0])
+    out = suppress(summed, reference_day=[]).set_index("period")
+    assert list(out.index[out["suppressed"]]) == ["2025-10", "2025-12"]
+
+
+def test_the_registry_names_the_reference_day_indicators():
+    from metrics.registry import INDICATORS
+
+    assert {i for i, ind in INDICATORS.items() if ind.reference_day} == {
+        "sip_coverage_home_care", "cfs56_with_sip", "frequent_attenders", "mal_mangsokare_ej_inskrivna",
+    }  # fmt: skip
+    # by default suppress() takes them from the registry
+    table = stock_rows({"2025-10": 10, "2025-11": 12, "2025-12": 8, "2025-Q4": 8}, "frequent_attenders")
+    table["suppressed"] = table["period"] == "2025-12"
+    out = suppress(table).set_index("period")
+    assert list(out.index[out["suppressed"]]) == ["2025-12", "2025-Q4"]

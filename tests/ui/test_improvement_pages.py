@@ -358,7 +358,7 @@ def test_process_leader_downloads_the_pack_with_the_linked_charts(env):
 def test_a_cycle_link_outside_the_viewers_municipality_shows_nothing_of_it(env):
     area = new_area(env, title="Hemligt i Mark", code="1463")
     c = new_cycle(env, area["id"], title="Markcykel")
-    for wanted in (str(c["id"]), "abc", "999999"):
+    for wanted in (str(c["id"]), "abc", "999999", "99999999999999999999", "-1"):
         at = open_page(env, "ledningsgrupp", "forbattringsarbete", cykel=wanted)
         assert any("Cykeln i länken finns inte" in w.value for w in at.warning)
         assert "Markcykel" not in texts(at) and "Hemligt i Mark" not in texts(at)

@@ -135,6 +135,55 @@ def test_the_report_csv_holds_every_problem():
     assert text.splitlines() == ["Fil;Rad;Kolumn;Orsak", "a.csv;2;x;Fel ett.", "b.xlsx (blad y);;;Fel två."]
 
 
+FORMULA = '=HYPERLINK("http://x","y")'
+FORMULA_CELLS = [FORMULA, "+1+1", "-1+1", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def report_rows(data: bytes) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+
+def test_the_report_csv_neutralises_formulas_like_every_export():
+    from data_access.validation import ValidationIssue
+    from ui.exports import neutralise
+    from ui.upload import report_csv
+
+    errors = [ValidationIssue(f"{cell}.csv", 2, cell, cell) for cell in FORMULA_CELLS]
+    rows = report_csv(errors + [ValidationIssue("a.csv", 3, "x", "'=1' är inget heltal."),
+                                ValidationIssue("a\r=1+1.csv", 4, "b\r=1+1", "c\r=1+1")])
+    assert report_rows(rows)[1:] == [[neutralise(f"{c}.csv"), "2", neutralise(c), neutralise(c)] for c in FORMULA_CELLS] + [
+        ["a.csv", "3", "x", "'=1' är inget heltal."],
+        ["a\r=1+1.csv", "4", "b\r=1+1", "c\r=1+1"],  # a carriage return stays inside its quoted cell
+    ]
+    assert all(row[0].startswith("'") and row[2].startswith("'") for row in report_rows(rows)[1:-2])
+
+
+def test_an_upload_with_formula_headers_values_and_names_gives_a_neutralised_report(sqlite_store):
+    from data_access.neutralise import neutralise
+    from ui.upload import report_csv
+
+    quoted = '"' + FORMULA.replace('"', '""') + '"'
+    population = (f"municipality_code,year,age_band,sex,population,{quoted},{quoted},@SUM(A1),@SUM(A1)\n"
+                  "1490,2024,80-84,K,10,1,2,3,4\n").encode()
+    values = ("indicator_id,municipality_code,period,value,source\n"
+              f"x,1490,{quoted},{quoted},+Kolada\n").encode()
+    outcome = import_uploads([("population.csv", population), ("indicator_values.csv", values),
+                              ("=1+2.csv", b"a,b\n1,2\n"), ("@SUM(A1).csv", b"a,b\n1,2\n")],
+                             access=SYSTEM, engine=sqlite_store)
+    errors = outcome.result.errors
+    assert not outcome.result.ok
+    rows = report_rows(report_csv(errors))
+    assert rows[1:] == [[neutralise(e.file), "" if e.row is None else str(e.row), neutralise(e.column or ""),
+                         neutralise(e.message)] for e in errors]
+    cells = [cell for row in rows[1:] for cell in (row[0], row[2], row[3])]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert {f"'{FORMULA.lower()}", "'@sum(a1)", "'=1+2.csv", "'@SUM(A1).csv"} <= set(cells)
+    assert count(sqlite_store, Population) == 0 and count(sqlite_store, IndicatorValue) == 0
+
+
 def test_a_non_admin_cannot_open_the_page(upload_engine):
     at = app_test(PAGE, sid=new_session(upload_engine, "t_upload_pol")).run()
     assert not at.file_uploader
