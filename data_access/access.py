@@ -104,6 +104,14 @@ class AccessContext:
     def allows_municipality(self, code: str) -> bool:
         return self.municipalities is None or code in self.municipalities
 
+    def indicator_scope(self) -> AccessContext:
+        """The part of this context that the aggregated indicator queries read (``load_indicator_results``,
+        ``load_targets``): the municipalities and the small-number entitlement. Viewers with the same scope
+        get the same rows, so the pages cache one copy per scope instead of one per user (a test checks
+        that the queries give every role the same answer for its scope as for itself)."""
+        return AccessContext(user="scope", municipalities=self.municipalities,
+                             entitled_small_numbers=self.entitled_small_numbers)  # fmt: skip
+
     def allows_care_centre(self, name: str) -> bool:
         return self.frequent_attender_list and (self.care_centres is None or name in self.care_centres)
 

@@ -98,7 +98,7 @@ class Settings:
     """Runtime configuration.
 
     Booleans (``DEMO``, ``PUBLIC_VIEW``, ``RECOMPUTE_AFTER_IMPORT``,
-    ``INCREMENTAL_RECOMPUTE``) are parsed strictly (:func:`parse_bool`),
+    ``INCREMENTAL_RECOMPUTE``, ``WARM_CACHES``) are parsed strictly (:func:`parse_bool`),
     numbers as numbers (:func:`parse_number`): any other value raises
     :class:`SettingsError` and the app refuses to start instead of guessing
     (``PUBLIC_VIEW=none`` once left the public view on).
@@ -149,6 +149,11 @@ class Settings:
     xlsx_max_rows: an xlsx sheet that reaches beyond this row (header = row 1)
         is refused before it is parsed (``XLSX_MAX_ROWS``, default 1 048 576:
         the most rows an Excel sheet holds).
+    warm_caches: after a server start or a recompute, the first page a viewer
+        opens also computes, in one background thread, every other
+        municipality's first view for that viewer's scope (``WARM_CACHES``,
+        default on; ``ui/warmup.py``, docs/drift.md). The test suite turns it
+        off so that every test computes only what it asks for.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -168,6 +173,7 @@ class Settings:
     max_cell_chars: int = 32_767
     xlsx_max_uncompressed_mb: int = 500
     xlsx_max_rows: int = 1_048_576
+    warm_caches: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -198,6 +204,7 @@ class Settings:
             max_cell_chars=max(1, number("MAX_CELL_CHARS", 32_767)),
             xlsx_max_uncompressed_mb=max(1, number("XLSX_MAX_UNCOMPRESSED_MB", 500)),
             xlsx_max_rows=max(2, number("XLSX_MAX_ROWS", 1_048_576)),
+            warm_caches=flag("WARM_CACHES", True),
         )
 
 

@@ -7,6 +7,7 @@ from ui.auth import guard
 from ui.compare import comparison_section
 from ui.context import page_context
 from ui.verdict import verdict_legend
+from ui.warmup import warm
 
 guard("jamfor")
 st.title("Jämför kommuner")
@@ -20,3 +21,4 @@ if ctx is not None:
     ids = ctx.indicator_ids()
     ind_id = st.selectbox("Indikator", ids, key="cmp_indicator", format_func=lambda i: INDICATORS[i].name_sv)
     comparison_section(ctx, INDICATORS[ind_id])
+    warm(ctx)  # the other municipalities' first views, in the background (ui/warmup.py)

@@ -5,6 +5,7 @@ import streamlit as st
 from ui.auth import guard
 from ui.cohort_views import cohort_page
 from ui.context import page_context
+from ui.warmup import warm
 
 guard("malgrupper")
 st.title("Målgrupper")
@@ -18,3 +19,4 @@ st.caption(
 ctx = page_context("malgrupper")
 if ctx is not None:
     cohort_page(ctx)
+    warm(ctx)  # the other municipalities' first views, in the background (ui/warmup.py)

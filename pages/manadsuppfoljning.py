@@ -2,12 +2,10 @@
 
 import streamlit as st
 
-from data_access import pdsa
-from metrics.review import monthly_review
 from metrics.series import period_label_sv
 from ui import improvement as imp
 from ui.auth import guard
-from ui.context import engine, results, targets
+from ui.context import month_review, results, review_months, store
 from ui.labels import municipality_names
 from ui.verdict import verdict_legend
 
@@ -19,21 +17,17 @@ st.caption(
 )
 names = municipality_names()
 monthly = results("month")
-codes = sorted(c for c in monthly["municipality_code"].unique() if c != "ALL" and viewer.allows_municipality(c))
+codes = [c for c in store("month").municipalities if viewer.allows_municipality(c)]
 if not codes:
     st.info("Det finns inga indikatorvärden att visa för dig ännu.")
     st.stop()
 left, right = st.columns(2)
 code = left.selectbox("Kommun", codes, key="mu_kommun", format_func=lambda c: names.get(c, c))
-months = sorted(monthly.loc[monthly["municipality_code"] == code, "period"].unique(), reverse=True)
+months = review_months(code)
 month = right.selectbox("Månad", months, key="mu_manad", format_func=period_label_sv)
 name = names.get(code, code)
 
-cycles = pdsa.list_cycles(access=viewer, municipalities=[code], engine=engine())
-stored = pdsa.list_phases(access=viewer, municipality_code=code, engine=engine())
-phases = {i: list(g["start_date"]) for i, g in stored.groupby("indicator_id")} if len(stored) else {}
-review = monthly_review(monthly, targets(), municipality_code=code, month=month, cycles=cycles, phases=phases,
-                        baseline=results("year"))  # fmt: skip
+review, phases = month_review(viewer, code, month)
 
 st.header(f"{name} – {review.month_label}")
 ind = review.indicators

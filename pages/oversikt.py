@@ -4,11 +4,12 @@ import streamlit as st
 
 from ui.auth import guard
 from ui.context import cached_tiles, page_context
-from ui.exports import download_buttons
+from ui.exports import download_buttons, table_switch
 from ui.labels import municipality_names
 from ui.overview_table import overview_table
 from ui.tiles import tile
 from ui.verdict import verdict_legend
+from ui.warmup import warm
 
 guard("oversikt")
 st.title("Översikt")
@@ -24,7 +25,8 @@ if ctx is not None:
         for i, (_, row) in enumerate(tiles.iterrows()):
             with cols[i % 3]:
                 tile(row, key=f"{code}-{row['indicator_id']}")
-        with st.expander("Visa som tabell"):
+        if table_switch("Visa som tabell", key=f"ov-tab-{code}", help="Alla rutor som en tabell, med nedladdning."):
             table = overview_table(tiles)
             st.dataframe(table, hide_index=True)
             download_buttons(table, name=f"oversikt_{code}", key=f"ov-{code}")
+    warm(ctx)  # the other municipalities' first views, in the background (ui/warmup.py)

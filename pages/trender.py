@@ -9,6 +9,7 @@ from ui.labels import municipality_names
 from ui.references import reference_section
 from ui.trend import trend_section
 from ui.verdict import verdict_legend
+from ui.warmup import warm
 
 guard("trender")
 st.title("Trender")
@@ -32,3 +33,4 @@ if ctx is not None:
         for ind_id in shown:
             trend_section(ctx, ind_id, code, targets.get(ind_id))
             reference_section(INDICATORS[ind_id], [code])  # Kolada values for riket, region, municipality
+    warm(ctx)  # the other municipalities' first views, in the background (ui/warmup.py)

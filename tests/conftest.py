@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+# No background warm-up of the page caches (ui/warmup.py) in tests, nor in the app servers they start: each
+# test computes what it asks for, and nothing runs on after it. tests/ui/test_warmup.py turns it on.
+os.environ["WARM_CACHES"] = "0"
 
 
 def _postgres_available() -> str | None:

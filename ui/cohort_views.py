@@ -25,8 +25,8 @@ import streamlit as st
 from metrics.cohorts import COHORT_IDS
 from metrics.periods import grain_of, period_label_sv
 from metrics.registry import GRAIN_DEFINITE_SV, INDICATORS
-from ui.context import PageContext, cached_tiles
-from ui.exports import download_buttons
+from ui.context import PageContext, SeriesKey, cached_tiles, series_of, shown_of
+from ui.exports import download_buttons, table_switch
 from ui.labels import municipality_names
 from ui.plotly_sv import format_number_sv
 from ui.trend import trend_section
@@ -119,26 +119,30 @@ def counts_table(rows: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["Period", num_h, den_h, val_h, "95 % KI", "Okänt födelseår", "Status"])
 
 
-@st.cache_data(show_spinner=False, max_entries=1024)
-def _cached_counts_table(rows: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
-    return counts_table(rows, indicator_id)
+@st.cache_resource(show_spinner=False, max_entries=2048)
+def _cached_counts_table(key: SeriesKey) -> pd.DataFrame:
+    """The counts table of one series, made once per process (keyed by the series' name; read-only)."""
+    return counts_table(series_of(key), key[6])
 
 
 def latest_table(ctx: PageContext, cohort_ids: list[str]) -> pd.DataFrame:
     """Each cohort's latest complete period in the chosen range: every municipality the viewer sees (and the area).
 
     The cohorts with a follow-up (14 or 60 days) complete later than the others, so each column names its
-    own period.
+    own period. Made once per process and filters (read-only).
     """
-    r = ctx.shown
-    r = r[r["indicator_id"].isin(cohort_ids) & (r["sex"] == ctx.filters.sex) & (r["status"] == "ok")]
+    f = ctx.filters
+    key = ctx.series_key("", "", f.sex)[:6]  # (url, stamp, viewer, grain, start, end)
+    return _latest_table(key, f.sex, tuple(cohort_ids))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _latest_table(key: tuple, sex: str, cohort_ids: tuple[str, ...]) -> pd.DataFrame:
+    r = shown_of(key)
+    r = r[r["indicator_id"].isin(cohort_ids) & (r["sex"] == sex) & (r["status"] == "ok")]
     if r.empty:
         return pd.DataFrame()
-    return _latest_table(r, tuple(cohort_ids), municipality_names())
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _latest_table(r: pd.DataFrame, cohort_ids: tuple[str, ...], names: dict[str, str]) -> pd.DataFrame:
+    names = municipality_names()
     codes = sorted(r["municipality_code"].unique(), key=lambda c: (c != "ALL", c))
     table = pd.DataFrame({"Kommun": [names.get(c, c) for c in codes]})
     for ind_id in cohort_ids:
@@ -174,9 +178,10 @@ def cohort_section(ctx: PageContext, ind_id: str, code: str, target: float | Non
     rows = ctx.series(ind_id, code)
     if rows.empty:
         return
-    with st.expander("Antal och per 1 000 invånare 75+ per period" if INDICATORS[ind_id].value_kind != "proportion"
-                     else "Antal nya mångsökare och nådda per period"):
-        table = _cached_counts_table(rows, ind_id)
+    label = ("Visa antal och per 1 000 invånare 75+ per period" if INDICATORS[ind_id].value_kind != "proportion"
+             else "Visa antal nya mångsökare och nådda per period")
+    if table_switch(label, key=f"mg-tab-{code}-{ind_id}"):
+        table = _cached_counts_table(ctx.series_key(ind_id, code))
         st.dataframe(table, hide_index=True, key=f"mg-counts-{code}-{ind_id}")
         download_buttons(table, name=f"{ind_id}_{code}_antal", key=f"mg-dl-{code}-{ind_id}")
 
@@ -184,12 +189,14 @@ def cohort_section(ctx: PageContext, ind_id: str, code: str, target: float | Non
 def cohort_page(ctx: PageContext) -> None:
     names = municipality_names()
     verdict_legend()
+    # One cohort's chart at a time by default (the table below sums up all six): six charts per municipality
+    # took most of the page's time to draw. "Alla" is still one choice away, as on Trender.
     chosen = st.selectbox(
-        "Målgrupp", [ALL_COHORTS, *COHORT_IDS], key="mg_cohort",
-        format_func=lambda c: "Alla sex målgrupper" if c == ALL_COHORTS else INDICATORS[c].name_sv,
+        "Målgrupp", [*COHORT_IDS, ALL_COHORTS], key="mg_cohort",
+        format_func=lambda c: "Alla sex målgrupper (långsammare)" if c == ALL_COHORTS else INDICATORS[c].name_sv,
     )
     shown = list(COHORT_IDS) if chosen == ALL_COHORTS else [chosen]
-    latest = latest_table(ctx, shown)
+    latest = latest_table(ctx, list(COHORT_IDS))
     if not latest.empty:
         st.subheader("Senaste hela period per målgrupp")
         grain = GRAIN_DEFINITE_SV[ctx.filters.grain]

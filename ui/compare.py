@@ -2,26 +2,82 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from metrics.compare import choose_reference_rows, comparison_rows, funnel_data
 from metrics.periods import period_label_sv
+from metrics.registry import INDICATORS
 from ui.charts import ci_dot_plot, funnel_plot
-from ui.context import PageContext, verdict_rows
+from ui.context import PageContext, TileKey, cached_verdict_rows, shown_of, store_frame, tile_key
 from ui.exports import download_buttons
 from ui.icons import assurance_text, variation_text
 from ui.labels import format_number, format_value, municipality_names, region_names
 from ui.plotly_sv import plotly_config
-from ui.references import KOLADA_PREFIX, reference_values
+from ui.references import KOLADA_PREFIX, reference_key, values_of
 from ui.safe_text import md_escape
+
+X_TITLES = {
+    "proportion": "Antal i nämnaren",
+    "rate": "Befolkning (tusental personår)",
+    "rate_point": "Befolkning (tusental invånare)",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class ComparisonView:
+    """What Jämför draws for one indicator and period (made once per process and filters; read-only)."""
+
+    area_value: float | None
+    parts: pd.DataFrame  # the municipalities, in the chosen order, with "Kommun"
+    total: pd.DataFrame  # the area row
+    dots: go.Figure | None
+    funnel: go.Figure | None
+
+
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def _periods(key: tuple, sex: str, indicator_id: str) -> list[str]:
+    r = shown_of(key)
+    r = r[(r["indicator_id"] == indicator_id) & (r["status"] == "ok") & (r["sex"] == sex)]
+    return sorted(r["period"].unique(), reverse=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def _view(key: tuple, sex: str, indicator_id: str, period: str, order: str) -> ComparisonView:
+    ind = INDICATORS[indicator_id]
+    names = municipality_names()
+    unit = ind.unit_for(key[3])
+    rows = comparison_rows(store_frame(key), ind, period=period, sex=sex)
+    rows["Kommun"] = rows["municipality_code"].map(names).fillna(rows["municipality_code"])
+    parts = rows[rows["municipality_code"] != "ALL"]
+    total = rows[rows["municipality_code"] == "ALL"]
+    parts = parts.sort_values("Kommun" if order == "alfabetisk" else "value", na_position="last")
+    area_value = float(total["value"].iloc[0]) if len(total) and total["value"].notna().all() else None
+    shown = parts[parts["value"].notna()]
+    dots = None
+    if len(shown):
+        dots = ci_dot_plot(shown, value_col="value", low_col="ci_low", high_col="ci_high", label_col="Kommun",
+                           unit=unit, reference=area_value, reference_label="Hela området")
+        dots.layout.template = None
+    funnel = funnel_data(rows, ind)
+    funnel_fig = None
+    if funnel is not None:
+        limits, centre, scale = funnel
+        points = shown.assign(n=shown["funnel_n"], label=shown["Kommun"])
+        n_format = ",.0f" if ind.value_kind == "proportion" else ",.2f"  # thousands of person-years: 0.04 a month
+        funnel_fig = funnel_plot(points, limits, centre=centre, scale=scale, unit=unit,
+                                 x_title=X_TITLES[ind.value_kind], n_format=n_format)  # fmt: skip
+        funnel_fig.layout.template = None
+    return ComparisonView(area_value, parts, total, dots, funnel_fig)
 
 
 def comparison_section(ctx: PageContext, ind) -> None:
-    names = municipality_names()
     unit = ind.unit_for(ctx.filters.grain)
-    r = ctx.shown
-    periods = sorted(r.loc[(r["indicator_id"] == ind.id) & (r["status"] == "ok"), "period"].unique(), reverse=True)
+    key = ctx.series_key("", "", ctx.filters.sex)[:6]
+    periods = _periods(key, ctx.filters.sex, ind.id)
     if not periods:
         st.info("Saknar underlag för vald indikator och period.")
         return
@@ -29,51 +85,52 @@ def comparison_section(ctx: PageContext, ind) -> None:
     period = c1.selectbox("Period", periods, key="cmp_period", format_func=period_label_sv)
     order = c2.radio("Ordning", ["alfabetisk", "värde"], key="cmp_order", horizontal=True,
                      format_func=lambda o: "Alfabetisk" if o == "alfabetisk" else "Efter värde")
-    rows = comparison_rows(ctx.results, ind, period=period, sex=ctx.filters.sex)
-    rows["Kommun"] = rows["municipality_code"].map(names).fillna(rows["municipality_code"])
-    parts = rows[rows["municipality_code"] != "ALL"]
-    total = rows[rows["municipality_code"] == "ALL"]
-    parts = parts.sort_values("Kommun" if order == "alfabetisk" else "value", na_position="last")
-    area_value = float(total["value"].iloc[0]) if len(total) and total["value"].notna().all() else None
-    if area_value is not None:
-        st.metric(f"Hela området, {period_label_sv(period)}", format_value(area_value, unit))
-    shown = parts[parts["value"].notna()]
-    if len(shown):
-        fig = ci_dot_plot(shown, value_col="value", low_col="ci_low", high_col="ci_high", label_col="Kommun",
-                          unit=unit, reference=area_value, reference_label="Hela området")
-        st.plotly_chart(fig, config=plotly_config(), key="cmp-dots", width="stretch")
+    view_args = (key, ctx.filters.sex, ind.id, period, order)
+    view = _view(*view_args)
+    parts = view.parts
+    if view.area_value is not None:
+        st.metric(f"Hela området, {period_label_sv(period)}", format_value(view.area_value, unit))
+    if view.dots is not None:
+        st.plotly_chart(view.dots, config=plotly_config(), key="cmp-dots", width="stretch")
     hidden = parts[parts["value"].isna()]
     if len(hidden):
         st.caption("Visas inte (för få fall eller saknar underlag): " + ", ".join(hidden["Kommun"]))
-    funnel = funnel_data(rows, ind)
-    if funnel is not None:
-        limits, centre, scale = funnel
-        points = shown.assign(n=shown["funnel_n"], label=shown["Kommun"])
+    if view.funnel is not None:
         st.subheader("Trattdiagram")
-        x_title = {
-            "proportion": "Antal i nämnaren",
-            "rate": "Befolkning (tusental personår)",
-            "rate_point": "Befolkning (tusental invånare)",
-        }[ind.value_kind]
-        n_format = ",.0f" if ind.value_kind == "proportion" else ",.2f"  # thousands of person-years: 0.04 a month
-        fig = funnel_plot(points, limits, centre=centre, scale=scale, unit=unit, x_title=x_title,
-                          n_format=n_format)
-        st.plotly_chart(fig, config=plotly_config(), key="cmp-funnel", width="stretch")
-    everyone = pd.concat([parts, total])
-    verdicts = _verdicts(ctx, ind, list(everyone["municipality_code"]))
-    table = _table(everyone, ind, unit, verdicts)
+        st.plotly_chart(view.funnel, config=plotly_config(), key="cmp-funnel", width="stretch")
+    table, sentences = _summary(ctx, view_args)
     st.caption(
         "Variation och måluppfyllelse gäller varje kommuns styrdiagram över hela det valda tidsintervallet – "
         "samma bedömning som på Översikt och Trender – inte bara den valda perioden."
     )
     st.dataframe(table, hide_index=True)
     with st.expander("Bedömning i ord per kommun"):
-        st.markdown("\n".join(
-            f"- **{name}**: {v['sentence']}" for name, v in zip(everyone["Kommun"], verdicts, strict=True)
-            if v.get("sentence")
-        ))  # fmt: skip
+        st.markdown(sentences)
     download_buttons(table, name=f"jamfor_{ind.id}_{period}", key="cmp-dl")
     _references_section(ind, period)
+
+
+def _summary(ctx: PageContext, view_args: tuple) -> tuple[pd.DataFrame, str]:
+    """The table and the verdicts in words for the view :func:`_view` makes of ``view_args`` (read-only)."""
+    view = _view(*view_args)
+    codes = tuple(pd.concat([view.parts, view.total])["municipality_code"])
+    return _summary_of(view_args, tile_key(ctx), tuple(ctx.phases(c) for c in codes))
+
+
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def _summary_of(view_args: tuple, key: TileKey, phases: tuple) -> tuple[pd.DataFrame, str]:
+    view = _view(*view_args)
+    indicator_id, grain = view_args[2], view_args[0][3]
+    ind = INDICATORS[indicator_id]
+    everyone = pd.concat([view.parts, view.total])
+    codes = tuple(everyone["municipality_code"])
+    tiles = cached_verdict_rows(key, codes, indicator_id, phases)
+    verdicts = [t if t["status"] == "ok" else {} for t in tiles.to_dict("records")]
+    sentences = "\n".join(
+        f"- **{name}**: {v['sentence']}" for name, v in zip(everyone["Kommun"], verdicts, strict=True)
+        if v.get("sentence")
+    )  # fmt: skip
+    return _table(everyone, ind, ind.unit_for(grain), verdicts), sentences
 
 
 def _references_section(ind, period: str) -> None:
@@ -83,13 +140,9 @@ def _references_section(ind, period: str) -> None:
     Riket first, then regions, then municipalities. Which rows and which note
     when there are none for the period: :func:`metrics.compare.choose_reference_rows`.
     """
-    refs = reference_values(ind.id)
-    if refs.empty:
+    table, note, kpis = _reference_table(reference_key(ind.id), period)
+    if table is None:
         return
-    chosen, note = choose_reference_rows(refs, period)
-    chosen = chosen.assign(_order=chosen["municipality_code"].map(lambda c: (0 if c == "0000" else 1 if c.startswith("00") else 2, c)))
-    chosen = chosen.sort_values(["_order", "source"])
-    names = {**municipality_names(), **region_names()}
     st.subheader("Referensvärden från andra källor")
     st.caption(
         "Värden som räknats fram utanför indikatorvyn, med egna definitioner. De visas som jämförelse "
@@ -97,27 +150,34 @@ def _references_section(ind, period: str) -> None:
     )
     if note:
         st.caption(note)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Område": chosen["municipality_code"].map(lambda c: names.get(c, c)),
-                "Period": chosen["period"].map(period_label_sv),
-                "Värde": [format_value(v, ind.unit) for v in chosen["value"]],
-                "Källa": chosen["source"],
-            }
-        ),
-        hide_index=True,
-    )
-    kpis = sorted({s.split(" ", 1)[1] for s in chosen["source"] if s.startswith(KOLADA_PREFIX + " ")})
+    st.dataframe(table, hide_index=True)
     if kpis:
         kpi_text = md_escape(", ".join(kpis))  # ids from an imported file
         st.caption(f"Källa: Kolada (nyckeltal {kpi_text}), Rådet för främjande av kommunala analyser.")
 
 
-def _verdicts(ctx: PageContext, ind, codes: list[str]) -> list[dict]:
-    """Each municipality's verdict on the indicator: its Översikt tile (the same computation)."""
-    tiles = verdict_rows(ctx, ind.id, codes)
-    return [t if t["status"] == "ok" else {} for t in tiles.to_dict("records")]
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def _reference_table(key: tuple, period: str) -> tuple[pd.DataFrame | None, str, list[str]]:
+    """The reference table for one period (None when the indicator has no reference values), made once
+    per :func:`ui.references.reference_key` and period. Read-only."""
+    refs = values_of(key)
+    if refs.empty:
+        return None, "", []
+    ind = INDICATORS[key[-1]]
+    chosen, note = choose_reference_rows(refs, period)
+    chosen = chosen.assign(_order=chosen["municipality_code"].map(lambda c: (0 if c == "0000" else 1 if c.startswith("00") else 2, c)))
+    chosen = chosen.sort_values(["_order", "source"])
+    names = {**municipality_names(), **region_names()}
+    table = pd.DataFrame(
+        {
+            "Område": chosen["municipality_code"].map(lambda c: names.get(c, c)),
+            "Period": chosen["period"].map(period_label_sv),
+            "Värde": [format_value(v, ind.unit) for v in chosen["value"]],
+            "Källa": chosen["source"],
+        }
+    )
+    kpis = sorted({s.split(" ", 1)[1] for s in chosen["source"] if s.startswith(KOLADA_PREFIX + " ")})
+    return table, note, kpis
 
 
 def _table(rows: pd.DataFrame, ind, unit: str, verdicts: list[dict]) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from data_access.contract import SODRA_ALVSBORG
 from data_access.importer import latest_import_id
 from data_access.reference import load_reference_values
 from data_access.settings import get_settings
+from metrics.registry import INDICATORS
 from ui.context import _engine, current_viewer
 from ui.labels import decimals_for, format_number, municipality_names, region_names
 from ui.safe_text import md_escape
@@ -34,10 +35,28 @@ def _values(url: str, stamp: int, viewer: AccessContext, indicator_id: str) -> p
     return load_reference_values(access=viewer, indicator_id=indicator_id, engine=_engine(url))
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def _import_id(url: str) -> int:
+    """The latest import's id; read at most every 30 s (an upload in the app clears it at once,
+    ``ui.upload.clear_data_caches``; a CLI import shows within 30 s, like a recompute)."""
+    return latest_import_id(engine=_engine(url))
+
+
+def reference_key(indicator_id: str) -> tuple:
+    """What one indicator's reference values depend on: (store, latest import, the viewer's municipality
+    scope, indicator). Hashable; the key of every cache built on them."""
+    url = get_settings().database_url
+    return (url, _import_id(url), current_viewer().indicator_scope(), indicator_id)
+
+
+def values_of(key: tuple) -> pd.DataFrame:
+    """The reference values named by :func:`reference_key` (a copy of the cached read)."""
+    return _values(*key)
+
+
 def reference_values(indicator_id: str) -> pd.DataFrame:
     """Values from elsewhere for one indicator, within the viewer's scope (cached until the next import)."""
-    url = get_settings().database_url
-    return _values(url, latest_import_id(engine=_engine(url)), current_viewer(), indicator_id)
+    return values_of(reference_key(indicator_id))
 
 
 @lru_cache(maxsize=1)
@@ -74,17 +93,23 @@ def kolada_table(refs: pd.DataFrame, areas: list[str], unit: str) -> pd.DataFram
     return table
 
 
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def _kolada(key: tuple, codes: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`kolada_table` and the KPI ids for one :func:`reference_key` and municipalities (read-only)."""
+    refs = values_of(key)
+    kpis = sorted({s.split(" ", 1)[1] for s in refs["source"] if s.startswith(KOLADA_PREFIX + " ")})
+    return kolada_table(refs, areas_for(codes), INDICATORS[key[-1]].unit), kpis
+
+
 def reference_section(ind, municipality_codes: Iterable[str]) -> None:
     """A small table of Kolada values for riket, the region and the municipalities, marked "Källa: Kolada".
 
     Draws nothing when Kolada has no value for the indicator.
     """
     codes = list(municipality_codes)
-    refs = reference_values(ind.id)
-    table = kolada_table(refs, areas_for(codes), ind.unit)
+    table, kpis = _kolada(reference_key(ind.id), tuple(codes))
     if table.empty:
         return
-    kpis = sorted({s.split(" ", 1)[1] for s in refs["source"] if s.startswith(KOLADA_PREFIX + " ")})
     st.markdown(f"**Referensvärden från Kolada** ({ind.unit}, per år)")
     st.dataframe(table, hide_index=True, key=f"kolada-{ind.id}-{'-'.join(codes)}")
     st.caption(

@@ -25,8 +25,8 @@ from metrics.periods import grain_of, period_label_sv
 from metrics.registry import INDICATORS
 from metrics.series import default_chart_for, indicator_spc
 from metrics.spc import MIN_POINTS_FOR_FIRM_LIMITS
-from ui.context import PageContext, engine
-from ui.exports import download_buttons
+from ui.context import PageContext, SeriesKey, engine, series_of
+from ui.exports import download_buttons, table_switch
 from ui.plotly_sv import plotly_config
 from ui.spc_chart import build_spc_figure, spc_table_alternative
 from ui.verdict import verdict_lines
@@ -76,20 +76,25 @@ def chart_marks(ctx: PageContext, ind_id: str, code: str, series: pd.DataFrame) 
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=1024)
+@st.cache_resource(show_spinner=False, max_entries=2048)
 def _chart(
-    series: pd.DataFrame,
-    ind_id: str,
+    key: SeriesKey,
     chart: str,
     target: float | None,
     phases: tuple[str, ...] = (),
     marks: tuple[Mark, ...] = (),
     data_start: str | None = None,
 ):
-    """SPC figure, table alternative and verdict for one series (cached: a series is small to hash).
+    """SPC figure, table alternative and verdict for one series, computed once per process and shared by
+    every session (``st.cache_resource``: never copied; read-only). Keyed by the series' name, not its rows,
+    so a rerun hashes a few strings.
 
-    ``phases`` (ISO dates) start new limits; ``marks`` are the PDSA cycles drawn on the chart.
+    ``phases`` (ISO dates) start new limits; ``marks`` are the PDSA cycles drawn on the chart. The figure is
+    a ``go.Figure`` without a template (Streamlit applies its own theme): Streamlit copies it with
+    ``to_dict`` instead of validating a dict on every rerun.
     """
+    ind_id = key[6]
+    series = series_of(key)
     ind = INDICATORS[ind_id]
     table, verdict = indicator_spc(
         series, ind, chart=chart, target=target, phase_dates=[pd.Timestamp(d) for d in phases], data_start=data_start
@@ -98,11 +103,29 @@ def _chart(
                    for x, text, hover, cid, _status in marks]  # fmt: skip
     unit = ind.unit_for(grain_of(str(series["period"].iloc[-1])))
     fig = build_spc_figure(table, title=ind.name_sv, unit=unit, value_format=",.1f", annotations=annotations)
-    # A plain dict without Plotly's default template (Streamlit applies its own theme): far less to
-    # validate and copy on every rerun.
-    spec = fig.to_plotly_json()
-    spec["layout"].pop("template", None)
-    return spec, spc_table_alternative(table), verdict
+    fig.layout.template = None
+    return fig, spc_table_alternative(table), verdict
+
+
+def default_chart(ind, series: pd.DataFrame) -> str:
+    """The registry's chart for the series (its denominators decide between p/u and p′/u′)."""
+    return default_chart_for(ind, series["denominator"].astype(float).to_numpy())
+
+
+def chart_args(ctx: PageContext, ind_id: str, code: str, series: pd.DataFrame, chart: str,
+               target: float | None) -> tuple:
+    """The arguments of :func:`_chart` for one series (its cache key): the page and the warm-up
+    (``ui.warmup``) build them here, so both name the same cached chart."""
+    phases, marks = chart_marks(ctx, ind_id, code, series)
+    return ctx.series_key(ind_id, code), chart, target, phases, marks, data_start(ctx, ind_id)
+
+
+def warm_chart(ctx: PageContext, ind_id: str, code: str, target: float | None) -> None:
+    """Compute the default chart of one series into the shared cache (what :func:`trend_section` shows first)."""
+    series = _series(ctx, ind_id, code).sort_values("period_start")
+    if series.empty or not (series["status"] == "ok").any():
+        return
+    _chart(*chart_args(ctx, ind_id, code, series, default_chart(INDICATORS[ind_id], series), target))
 
 
 def data_start(ctx: PageContext, ind_id: str) -> str | None:
@@ -122,7 +145,7 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
         return
     if ctx.filters.sex != "T" and not ind.sex_breakdown:
         st.caption("Indikatorn finns inte uppdelad på kön (källan saknar kön).")
-    default = default_chart_for(ind, series["denominator"].astype(float).to_numpy())
+    default = default_chart(ind, series)
     options = list(CHARTS_FOR_KIND[ind.value_kind])
     if default not in options:
         options.insert(0, default)
@@ -130,8 +153,9 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
         "Diagramtyp", options, index=options.index(default), key=f"chart-{code}-{ind_id}",
         format_func=lambda c: CHART_NAMES[c] + (" (standard)" if c == default else ""),
     )
-    phases, marks = chart_marks(ctx, ind_id, code, series)
-    fig, alt, verdict = _chart(series, ind_id, chart, target, phases, marks, data_start(ctx, ind_id))
+    args = chart_args(ctx, ind_id, code, series, chart, target)
+    marks = args[4]
+    fig, alt, verdict = _chart(*args)
     st.plotly_chart(fig, config=plotly_config(), key=f"spc-{code}-{ind_id}", width="stretch")
     verdict_lines(verdict)
     note = ind.rate_note_sv(ctx.filters.grain)
@@ -147,7 +171,8 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
             f"{len(incomplete)} period(er) i slutet är ofullständiga (uppföljningstiden har inte gått ut) "
             "och ingår inte i diagrammet."
         )
-    with st.expander("Visa som tabell"):
+    if table_switch("Visa som tabell", key=f"tab-{code}-{ind_id}",
+                    help="Diagrammets värden, gränser och signaler som tabell, med nedladdning."):
         st.dataframe(alt, hide_index=True)
         download_buttons(alt, name=f"{ind_id}_{code}", key=f"dl-{code}-{ind_id}", figure=fig)
 

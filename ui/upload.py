@@ -37,7 +37,7 @@ def clear_data_caches() -> None:
     from ui import about, context, loaded, references
 
     for cached in (context._stamp, context._references, loaded._summary, about._freshness, about._quality,
-                   references._values):
+                   references._values, references._import_id):
         cached.clear()
 
 

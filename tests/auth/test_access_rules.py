@@ -18,7 +18,7 @@ from data_access.access import (
     pages_for,
     require,
 )
-from tests.auth.conftest import SANDARED, role_viewer
+from tests.auth.conftest import ROLE_USERS, SANDARED, role_viewer
 
 # The documented matrix (docs/access.md): viewer → pages in navigation order.
 EXPECTED_PAGES = {
@@ -170,3 +170,24 @@ def test_system_and_public_worklist():
 def test_access_context_is_hashable_and_equal_by_value():
     a, b = role_viewer("processledare"), role_viewer("processledare")
     assert a == b and hash(a) == hash(b) and len({a, b, role_viewer("politiker")}) == 2
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_USERS))
+def test_the_indicator_scope_gets_exactly_what_the_viewer_gets(sample_engine, role):
+    """The pages cache the stored indicator table once per *scope* (municipalities, small-number
+    entitlement) instead of once per user: that is only safe while the queries read nothing else of the
+    viewer. Each role's answer for its scope must be its own answer."""
+    import pandas as pd
+
+    from data_access.queries import load_indicator_results, load_targets
+
+    viewer = role_viewer(role)
+    scope = viewer.indicator_scope()
+    assert (scope.municipalities, scope.entitled_small_numbers) == (viewer.municipalities,
+                                                                    viewer.entitled_small_numbers)
+    assert not (scope.person_level or scope.frequent_attender_list or scope.worklist or scope.is_admin)
+    for grain in ("month", "year"):
+        pd.testing.assert_frame_equal(load_indicator_results(access=scope, period_type=grain, engine=sample_engine),
+                                      load_indicator_results(access=viewer, period_type=grain, engine=sample_engine))
+    pd.testing.assert_frame_equal(load_targets(access=scope, engine=sample_engine),
+                                  load_targets(access=viewer, engine=sample_engine))

@@ -153,7 +153,7 @@ def test_oversikt_tiles_say_data_to(kolada_app):
     at = _app({"kommun": "1490"})
     assert not at.exception, at.exception
     stays = pd.read_csv(ROOT / "sample_data" / "default" / "hospital_stays.csv", dtype=str)
-    captions = [c.value for c in at.caption if "data t.o.m." in c.value]
-    assert captions, "every tile with data says how fresh it is"
-    latest = max(c.split("data t.o.m. ")[1][:10] for c in captions)
+    tiles = [m.value for m in at.markdown if "data t.o.m." in m.value]  # one Markdown element per tile
+    assert tiles, "every tile with data says how fresh it is"
+    latest = max(t.split("data t.o.m. ")[1][:10] for t in tiles)
     assert latest <= stays.loc[stays["municipality_code"] == "1490", "admission_time"].max()[:10]

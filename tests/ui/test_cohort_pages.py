@@ -66,7 +66,13 @@ def test_malgrupper_renders_aggregated_and_suppressed(env, name):
     assert [t.value for t in at.title] == ["Målgrupper"]
     headers = [h.value for h in at.main.header]
     assert headers == ["Hela området"]
-    # the six cohorts, each with its chart and its text
+    # one cohort's chart by default (drawing six was most of the page's time), the summary table of all six
+    assert len(at.get("plotly_chart")) == 1 and at.selectbox(key="mg_cohort").value == "mal_mangsokare_ej_inskrivna"
+    assert page_text(at).count("Vad kan kommunen göra?") == 1
+    assert len(at.dataframe[0].value.columns) == 1 + 6  # Kommun and the six cohorts
+    # all six on request, each with its chart and its text
+    at.selectbox(key="mg_cohort").set_value("alla").run()
+    assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) == 6
     text = page_text(at)
     assert text.count("Vad kan kommunen göra?") == 6
@@ -82,7 +88,8 @@ def test_malgrupper_renders_aggregated_and_suppressed(env, name):
 
 @pytest.mark.parametrize(("kon", "sex"), [("alla", "T"), ("kvinnor", "K"), ("man", "M")])
 def test_malgrupper_counts_table_matches_the_stored_results(env, kon, sex):
-    """The counts expander of one cohort shows the persisted, suppressed numbers of the area, by sex."""
+    """The counts table of one cohort (behind its switch) shows the persisted, suppressed numbers of the area,
+    by sex."""
     from data_access.access import PUBLIC_VIEWER
     from data_access.queries import load_indicator_results
 
@@ -91,6 +98,9 @@ def test_malgrupper_counts_table_matches_the_stored_results(env, kon, sex):
     at.run()
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) == 1
+    assert not any("Antal personer" in df.value.columns for df in at.dataframe)  # drawn only when asked for
+    at.toggle(key="mg-tab-ALL-mal_akut_ej_inlagd").set_value(True).run()
+    assert not at.exception, at.exception
     counts = next(df.value for df in at.dataframe if "Antal personer" in df.value.columns)
     stored = load_indicator_results(access=PUBLIC_VIEWER, period_type="month", engine=env)
     stored = stored[(stored["indicator_id"] == "mal_akut_ej_inlagd") & (stored["municipality_code"] == "ALL")

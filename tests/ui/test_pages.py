@@ -26,12 +26,17 @@ def test_page_renders_without_exception(sample_app, page):
     assert at.title, "every page has a title"
 
 
+def tile_names(at) -> list[str]:
+    """The indicator names of the Översikt tiles (each tile is one Markdown element starting "**name**")."""
+    return [m.value.split("\n", 1)[0].strip("*") for m in at.markdown if m.value.startswith("**")]
+
+
 def test_overview_has_a_tile_per_indicator_and_area_heading(sample_app):
     from metrics.registry import INDICATORS
 
     at = run_app()
     assert [s.value for s in at.subheader] == ["Hela området"]
-    names = [m.value.strip("*") for m in at.markdown if m.value.startswith("**")]
+    names = tile_names(at)
     assert sorted(names) == sorted(ind.name_sv for ind in INDICATORS.values())  # tiles are laid out in 3 columns
 
 
@@ -48,7 +53,7 @@ def test_query_parameters_restore_a_view(sample_app):
     assert [s.value for s in at.subheader] == ["Vårgårda"]
     assert at.radio(key="f_oversikt_period").value == "kvartal"
     assert at.selectbox(key="f_oversikt_fran").value.isoformat() == "2025-01-01"
-    names = [m.value.strip("*") for m in at.markdown if m.value.startswith("**")]
+    names = tile_names(at)
     assert names and all("hem" in n.lower() for n in names)
 
 
@@ -76,7 +81,11 @@ def test_trend_chart_has_swedish_separators_and_table_alternative(sample_app):
     assert charts
     spec = json.loads(charts[0].proto.spec)
     assert spec["layout"]["separators"] == ", "
-    assert at.dataframe, "each chart has a table alternative"
+    switches = [t for t in at.toggle if t.label == "Visa som tabell"]
+    assert len(switches) == len(charts), "each chart has a table alternative, one switch away"
+    assert not at.dataframe  # drawn only when asked for (issue 18)
+    switches[0].set_value(True).run()
+    assert at.dataframe
     assert list(at.dataframe[0].value.columns) == ["Period", "Värde", "Mittlinje", "Nedre gräns", "Övre gräns", "Signal"]
 
 
