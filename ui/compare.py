@@ -36,6 +36,7 @@ class ComparisonView:
     total: pd.DataFrame  # the area row
     dots: go.Figure | None
     funnel: go.Figure | None
+    hidden: tuple[str, ...] = ()  # the municipalities without a value shown (too few cases or no underlag)
 
 
 @st.cache_resource(show_spinner=False, max_entries=1024)
@@ -71,7 +72,7 @@ def _view(key: tuple, sex: str, indicator_id: str, period: str, order: str) -> C
         funnel_fig = funnel_plot(points, limits, centre=centre, scale=scale, unit=unit,
                                  x_title=X_TITLES[ind.value_kind], n_format=n_format)  # fmt: skip
         funnel_fig.layout.template = None
-    return ComparisonView(area_value, parts, total, dots, funnel_fig)
+    return ComparisonView(area_value, parts, total, dots, funnel_fig, tuple(parts.loc[parts["value"].isna(), "Kommun"]))
 
 
 def comparison_section(ctx: PageContext, ind) -> None:
@@ -87,14 +88,12 @@ def comparison_section(ctx: PageContext, ind) -> None:
                      format_func=lambda o: "Alfabetisk" if o == "alfabetisk" else "Efter värde")
     view_args = (key, ctx.filters.sex, ind.id, period, order)
     view = _view(*view_args)
-    parts = view.parts
     if view.area_value is not None:
         st.metric(f"Hela området, {period_label_sv(period)}", format_value(view.area_value, unit))
     if view.dots is not None:
         st.plotly_chart(view.dots, config=plotly_config(), key="cmp-dots", width="stretch")
-    hidden = parts[parts["value"].isna()]
-    if len(hidden):
-        st.caption("Visas inte (för få fall eller saknar underlag): " + ", ".join(hidden["Kommun"]))
+    if view.hidden:
+        st.caption("Visas inte (för få fall eller saknar underlag): " + ", ".join(view.hidden))
     if view.funnel is not None:
         st.subheader("Trattdiagram")
         st.plotly_chart(view.funnel, config=plotly_config(), key="cmp-funnel", width="stretch")

@@ -174,8 +174,8 @@ class PageContext:
         if self.store is not None:
             memo = self._series_memo
             if (indicator_id, code, sex) not in memo:  # once per run: several sections ask for the same series
-                rows = self.store.rows(indicator_id, code, sex)
-                memo[(indicator_id, code, sex)] = in_range(rows, self.filters) if len(rows) else self.shown.iloc[0:0]
+                rows = series_of(self.series_key(indicator_id, code, sex))
+                memo[(indicator_id, code, sex)] = rows if len(rows) else self.results.iloc[0:0]
             return memo[(indicator_id, code, sex)]
         r = self.shown
         return r[(r["indicator_id"] == indicator_id) & (r["municipality_code"] == code) & (r["sex"] == sex)]
@@ -206,8 +206,10 @@ def shown_of(key: tuple) -> pd.DataFrame:
     return _between(_store(url, stamp, viewer, grain).frame, start, end)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8192)
 def series_of(key: SeriesKey) -> pd.DataFrame:
-    """The rows :meth:`PageContext.series` gives for ``key`` (for cached functions keyed by the name)."""
+    """The rows :meth:`PageContext.series` gives for ``key``, cut to the date range once per process (shared,
+    read-only; for cached functions keyed by the name)."""
     url, stamp, viewer, grain, start, end, indicator_id, code, sex = key
     rows = _store(url, stamp, viewer, grain).rows(indicator_id, code, sex)
     return _between(rows, start, end) if len(rows) else rows

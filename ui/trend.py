@@ -165,10 +165,10 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
         new_phase_offer(ctx, ind_id, code, verdict)
     if marks:
         cycle_links(ctx, marks)
-    incomplete = series[series["status"] == "ofullstandig_period"]
-    if len(incomplete):
+    incomplete = int((series["status"] == "ofullstandig_period").sum())
+    if incomplete:
         st.caption(
-            f"{len(incomplete)} period(er) i slutet är ofullständiga (uppföljningstiden har inte gått ut) "
+            f"{incomplete} period(er) i slutet är ofullständiga (uppföljningstiden har inte gått ut) "
             "och ingår inte i diagrammet."
         )
     if table_switch("Visa som tabell", key=f"tab-{code}-{ind_id}",
