@@ -97,7 +97,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from benchmarks.common import sample_app
+from benchmarks.common import cpu_seconds, sample_app
 
 TIMEOUT_MS = 60_000
 DEBUG = False  # print each run's script-state changes after the click (--debug)
@@ -415,8 +415,6 @@ def _shown_at_start(page, slug: str, names: tuple[str, ...]) -> set[str]:
 def _server_quiet(base, quiet_s: float = 1.0, timeout_s: float = 120.0) -> float:
     """Wait until the server process has used less than 5 % of a core for ``quiet_s`` (its background warm-up
     of the other municipalities, ``ui/warmup.py``, has finished); the seconds waited."""
-    from benchmarks.common import cpu_seconds
-
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout_s:
         before = cpu_seconds(base.pid)

@@ -79,17 +79,22 @@ async def _page(ws, state, heading: str, widgets: dict[str, str] | None = None,
     return seconds, error, pages
 
 
+def _connect(base: str):
+    """The websocket a browser opens to the Streamlit server at ``base`` (use with ``async with``)."""
+    import websockets
+
+    return websockets.connect(base.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
+                              origin=base, max_size=None, open_timeout=TIMEOUT_S)
+
+
 async def _session(base: str, rounds: int, times: list[float], errors: list[str], delay: float,
                    think: tuple[float, float], seed: int) -> None:
-    import websockets
     from streamlit.proto.ClientState_pb2 import ClientState
 
     rng = random.Random(seed)
     await asyncio.sleep(delay)
     try:
-        async with websockets.connect(base.replace("http://", "ws://") + "/_stcore/stream",
-                                      subprotocols=["streamlit"], origin=base, max_size=None,
-                                      open_timeout=TIMEOUT_S) as ws:
+        async with _connect(base) as ws:
             _, error, pages = await _page(ws, ClientState(query_string="", page_name=""), "Översikt")
             if error:
                 errors.append(f"start: {error}")
@@ -181,14 +186,10 @@ async def _filter_session(base: str, heading: str, duration: float, every: float
     """Open ``heading``'s page, then every ``every`` s (the first after a random part of it) pick the next
     municipality, for ``duration`` s. The page must name the municipality it was given (its heading or text),
     so a change the server ignored counts as an error."""
-    import websockets
-
     rng = random.Random(seed)
     await asyncio.sleep(delay)
     try:
-        async with websockets.connect(base.replace("http://", "ws://") + "/_stcore/stream",
-                                      subprotocols=["streamlit"], origin=base, max_size=None,
-                                      open_timeout=TIMEOUT_S) as ws:
+        async with _connect(base) as ws:
             opened = await _open(ws, heading)
             if isinstance(opened, str):
                 errors.append(f"start: {opened}")
@@ -252,13 +253,10 @@ def run_filters(sessions: int = 50, processes: int = 1, duration: float = FILTER
 def _cpu_views(base: str, pid: int, changes: int) -> dict[str, list[float]]:
     """One session alone: per page of :data:`FILTER_PAGES`, the server's CPU seconds for each of ``changes``
     municipality changes (the process's CPU time before and after each rerun; nothing else runs)."""
-    import websockets
 
     async def go() -> dict[str, list[float]]:
         out: dict[str, list[float]] = {}
-        async with websockets.connect(base.replace("http://", "ws://") + "/_stcore/stream",
-                                      subprotocols=["streamlit"], origin=base, max_size=None,
-                                      open_timeout=TIMEOUT_S) as ws:
+        async with _connect(base) as ws:
             for heading in FILTER_PAGES:
                 opened = await _open(ws, heading)
                 if isinstance(opened, str):
@@ -269,7 +267,7 @@ def _cpu_views(base: str, pid: int, changes: int) -> dict[str, list[float]]:
                     await asyncio.sleep(0.2)  # let the previous rerun's after-work (session-state clean-up) finish
                     before = cpu_seconds(pid)
                     widgets: dict[str, str] = {}
-                    _, error, _ = await _page(ws, _kommun_state(page_hash, widget_id, FILTER_NAMES[i % 8]), heading,
+                    _, error, _ = await _page(ws, _kommun_state(page_hash, widget_id, FILTER_NAMES[i % len(FILTER_NAMES)]), heading,
                                               widgets)
                     await asyncio.sleep(0.05)
                     if error:

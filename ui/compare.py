@@ -12,7 +12,7 @@ from metrics.compare import choose_reference_rows, comparison_rows, funnel_data
 from metrics.periods import period_label_sv
 from metrics.registry import INDICATORS
 from ui.charts import ci_dot_plot, funnel_plot
-from ui.context import PageContext, TileKey, cached_verdict_rows, shown_of, store_frame, tile_key
+from ui.context import PageContext, TileKey, shown_of, store_frame, tile_key, verdict_rows
 from ui.exports import download_buttons
 from ui.icons import assurance_text, variation_text
 from ui.labels import format_number, format_value, municipality_names, region_names
@@ -97,7 +97,7 @@ def comparison_section(ctx: PageContext, ind) -> None:
     if view.funnel is not None:
         st.subheader("Trattdiagram")
         st.plotly_chart(view.funnel, config=plotly_config(), key="cmp-funnel", width="stretch")
-    table, sentences = _summary(ctx, view_args)
+    table, sentences = _summary(ctx, view_args, view)
     st.caption(
         "Variation och måluppfyllelse gäller varje kommuns styrdiagram över hela det valda tidsintervallet – "
         "samma bedömning som på Översikt och Trender – inte bara den valda perioden."
@@ -109,21 +109,19 @@ def comparison_section(ctx: PageContext, ind) -> None:
     _references_section(ind, period)
 
 
-def _summary(ctx: PageContext, view_args: tuple) -> tuple[pd.DataFrame, str]:
-    """The table and the verdicts in words for the view :func:`_view` makes of ``view_args`` (read-only)."""
-    view = _view(*view_args)
-    codes = tuple(pd.concat([view.parts, view.total])["municipality_code"])
-    return _summary_of(view_args, tile_key(ctx), tuple(ctx.phases(c) for c in codes))
+def _summary(ctx: PageContext, view_args: tuple, view: ComparisonView) -> tuple[pd.DataFrame, str]:
+    """The table and the verdicts in words for ``view`` (:func:`_view` of ``view_args``; read-only)."""
+    codes = (*view.parts["municipality_code"], *view.total["municipality_code"])
+    return _summary_of(view_args, tile_key(ctx), tuple(ctx.phases(c) for c in codes), view)
 
 
 @st.cache_resource(show_spinner=False, max_entries=1024)
-def _summary_of(view_args: tuple, key: TileKey, phases: tuple) -> tuple[pd.DataFrame, str]:
-    view = _view(*view_args)
+def _summary_of(view_args: tuple, key: TileKey, phases: tuple, _view: ComparisonView) -> tuple[pd.DataFrame, str]:
+    """``_view`` is not hashed: ``view_args`` names it."""
     indicator_id, grain = view_args[2], view_args[0][3]
     ind = INDICATORS[indicator_id]
-    everyone = pd.concat([view.parts, view.total])
-    codes = tuple(everyone["municipality_code"])
-    tiles = cached_verdict_rows(key, codes, indicator_id, phases)
+    everyone = pd.concat([_view.parts, _view.total])
+    tiles = verdict_rows(key, tuple(everyone["municipality_code"]), indicator_id, phases)
     verdicts = [t if t["status"] == "ok" else {} for t in tiles.to_dict("records")]
     sentences = "\n".join(
         f"- **{name}**: {v['sentence']}" for name, v in zip(everyone["Kommun"], verdicts, strict=True)

@@ -281,25 +281,15 @@ def _tiles(key: TileKey, code: str, ids: tuple[str, ...], phases: PhaseDates = (
 
 
 @st.cache_resource(show_spinner=False, max_entries=1024)
-def _verdict_rows(key: TileKey, codes: tuple[str, ...], indicator_id: str,
-                  phases: tuple[PhaseDates, ...]) -> pd.DataFrame:
+def verdict_rows(key: TileKey, codes: tuple[str, ...], indicator_id: str,
+                 phases: tuple[PhaseDates, ...]) -> pd.DataFrame:
+    """One indicator's tile (and so its verdict) for several municipalities, in one cached call: the same
+    computation as :func:`cached_tiles`, row for row (column ``municipality_code`` added). ``key``: a
+    :func:`tile_key`; ``phases``: each municipality's :meth:`PageContext.phases`. Read-only."""
     return pd.concat(
         [_tile_rows(key, code, [indicator_id], p) for code, p in zip(codes, phases, strict=True)],
         ignore_index=True,
     ).assign(municipality_code=list(codes))
-
-
-def verdict_rows(ctx: PageContext, indicator_id: str, codes: Sequence[str]) -> pd.DataFrame:
-    """One indicator's tile (and so its verdict) for several municipalities, in one cached call: the same
-    computation as :func:`cached_tiles`, row for row (column ``municipality_code`` added). Read-only."""
-    codes = tuple(codes)
-    return _verdict_rows(tile_key(ctx), codes, indicator_id, tuple(ctx.phases(c) for c in codes))
-
-
-def cached_verdict_rows(key: TileKey, codes: tuple[str, ...], indicator_id: str,
-                        phases: tuple[PhaseDates, ...]) -> pd.DataFrame:
-    """:func:`verdict_rows` for a :func:`tile_key` and the municipalities' phases given (for other caches)."""
-    return _verdict_rows(key, codes, indicator_id, phases)
 
 
 def cached_tiles(ctx: PageContext, code: str, indicator_ids: Sequence[str] | None = None) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 They are read within the viewer's scope (nation and region rows for everyone,
 municipality rows as the viewer may see them) and are never mixed into the
-computed indicators. Cached per viewer and per import (``import_log``), so a
+computed indicators. Cached per municipality scope and import (``import_log``), so a
 new upload or Kolada import shows at once.
 """
 
@@ -53,10 +53,6 @@ def values_of(key: tuple) -> pd.DataFrame:
     """The reference values named by :func:`reference_key` (a copy of the cached read)."""
     return _values(*key)
 
-
-def reference_values(indicator_id: str) -> pd.DataFrame:
-    """Values from elsewhere for one indicator, within the viewer's scope (cached until the next import)."""
-    return values_of(reference_key(indicator_id))
 
 
 @lru_cache(maxsize=1)

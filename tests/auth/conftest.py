@@ -114,6 +114,17 @@ def login_as(engine, name: str | None, path: str = APP, **kw) -> AppTest:
     return app_test(path, sid=sid, **kw)
 
 
+def open_page(engine, role: str, page: str, **query) -> AppTest:
+    """Test user ``role`` logged in, the app run once (with the filters ``query``), then ``pages/<page>.py``;
+    neither run may raise."""
+    at = login_as(engine, role, query=query or None)
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 

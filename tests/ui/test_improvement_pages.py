@@ -16,7 +16,7 @@ import pytest
 from data_access import pdsa
 from data_access.access import SYSTEM
 from metrics.registry import INDICATORS
-from tests.auth.conftest import ROOT, login_as, role_viewer, set_app_env
+from tests.auth.conftest import ROOT, login_as, open_page, role_viewer, set_app_env
 from tests.ui.conftest import store_copy_with_users
 from ui.improvement import esc
 
@@ -39,15 +39,6 @@ def env(pdsa_store, monkeypatch):
     url, engine = pdsa_store
     set_app_env(monkeypatch, url)
     return engine
-
-
-def open_page(engine, role: str, page: str, **query):
-    at = login_as(engine, role, query=query or None)
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def texts(at) -> str:

@@ -29,7 +29,7 @@ from sqlalchemy import text
 
 from data_access import pdsa, users
 from data_access.access import SYSTEM
-from tests.auth.conftest import ROOT, app_test, login_as, new_session, role_viewer, set_app_env
+from tests.auth.conftest import ROOT, app_test, login_as, new_session, open_page, role_viewer, set_app_env
 from tests.ui.conftest import store_copy_with_users
 from ui.safe_text import md_escape, plotly_escape
 
@@ -209,15 +209,6 @@ def env(store, monkeypatch):
     url, engine, made = store
     set_app_env(monkeypatch, url)
     return engine, made
-
-
-def open_page(engine, role: str, page: str, **query):
-    at = login_as(engine, role, query=query or None)
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 # --------------------------------------------------------------------------- Förbättringsarbete
