@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.conftest import REQUIRE_BROWSER, ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "screenshots"
+SERVER_LOGS: dict[str, Path] = {}  # app_server URL -> its streamlit log (read by tests that explain a failure)
 
 
 def _free_port() -> int:
@@ -78,6 +80,7 @@ def app_server(tmp_path_factory):
         proc.kill()
         log.close()
         raise RuntimeError("streamlit did not become healthy: " + (folder / "streamlit.log").read_text()[-2000:])
+    SERVER_LOGS[url] = folder / "streamlit.log"
     yield url
     proc.terminate()
     try:
@@ -92,6 +95,47 @@ def wait_for_app(page) -> None:
 
     expect(page.locator('[data-testid="stApp"]')).to_be_visible(timeout=30_000)
     expect(page.locator('[data-test-script-state="notRunning"]')).to_be_attached(timeout=60_000)
+
+
+def wait_settled(page) -> None:
+    """The app is idle and nothing on it is stale (a rerun's old elements are gone)."""
+    from playwright.sync_api import expect
+
+    wait_for_app(page)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
+    expect(page.locator('[data-test-script-state="notRunning"]')).to_be_attached(timeout=60_000)
+
+
+def server_log_tail(url: str, chars: int = 3000) -> str:
+    path = SERVER_LOGS.get(url)
+    return path.read_text(errors="replace")[-chars:] if path and path.exists() else "(no server log)"
+
+
+def download(page, button, app_server) -> Path:
+    """Click a deferred download button and return the downloaded file's path.
+
+    Streamlit 1.67 makes the file on click, by a request that names the button of the run the page shows.
+    Once in CI (both cores busy) no download came within 30 s and the cause could not be seen; so the page
+    is settled first, a lost click is tried once more with a warning that carries the server log, and two
+    lost clicks fail with it.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    wait_settled(page)
+    expect(button).to_be_enabled()
+    for attempt in (1, 2):
+        try:
+            with page.expect_download(timeout=20_000) as info:
+                button.click()
+            return Path(info.value.path())
+        except PlaywrightTimeout:
+            log = server_log_tail(app_server)
+            if attempt == 2:
+                pytest.fail(f"no download after two clicks; server log:\n{log}")
+            warnings.warn(f"download click lost once; server log:\n{log}", stacklevel=1)
+            wait_settled(page)
+    raise AssertionError("unreachable")
 
 
 def screenshot(page, name: str) -> Path:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import download, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -57,9 +57,7 @@ def test_changing_municipality_updates_url_and_content(page, app_server):
 def test_csv_export_reads_back(page, app_server):
     page.goto(f"{app_server}/jamfor")
     wait_for_app(page)
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Ladda ner CSV").first.click()
-    data = open(info.value.path(), "rb").read()
+    data = download(page, page.get_by_role("button", name="Ladda ner CSV").first, app_server).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     frame = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str)
     assert list(frame.columns)[:2] == ["Kommun", "Värde"]

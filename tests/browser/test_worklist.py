@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import download, screenshot, wait_for_app
 from tests.browser.test_roles import PERSON_ID, T, login, main_text, nav_titles, open_page
 
 pytestmark = pytest.mark.browser
@@ -75,9 +75,8 @@ def test_each_role_sees_exactly_its_own_worklist(browser, app_server, username, 
     screenshot(page, f"arbetslista_{username}")
 
     # the downloaded file holds every row of the list, and only those
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Ladda ner arbetslistan (CSV)").click()
-    data = pd.read_csv(io.BytesIO(open(info.value.path(), "rb").read()), sep=";", encoding="utf-8-sig", dtype=str)
+    file = download(page, page.get_by_role("button", name="Ladda ner arbetslistan (CSV)"), app_server)
+    data = pd.read_csv(io.BytesIO(file.read_bytes()), sep=";", encoding="utf-8-sig", dtype=str)
     listed = dict(zip(data["Pseudonym"], data["Status"], strict=True))
     assert set(listed) == today | left
     assert {p for p, s in listed.items() if s == "Lämnat listan"} == left
