@@ -1,10 +1,13 @@
 """Command line: ``python -m data_access import PATH...``, ``migrate`` and ``kolada``.
 
 ``python -m data_access kolada --file saved.json`` imports a saved Kolada
-API v3 answer into ``indicator_values``; ``--fetch --kpi ID,... --years
-2023,2024`` fetches it first (following ``next_page``; ``--save`` keeps the
-answer). KPIs are mapped to our indicators by ``data_access/kolada_kpis.csv``
-or ``--map KPI=indicator_id``.
+API v3 answer into ``indicator_values`` (T, K and M); ``--fetch --kpi ID,... --years
+2023,2024`` fetches it first (following ``next_page``, three retries with
+backoff; ``--save`` keeps the answer). KPIs are mapped to our indicators by
+``data_access/kolada_kpis.csv``, the mappings made in the app, or
+``--map KPI=indicator_id``. ``kolada --catalogue [--file SAVED.json | --fetch]
+[--search TEXT]`` lists Kolada's KPI catalogue and stores a read one for the
+administrator's search in the app.
 
 Exit codes: 0 = stored (or nothing to change), 1 = rejected (nothing stored),
 2 = usage error.
@@ -50,13 +53,17 @@ def main(argv: list[str] | None = None) -> int:
     kol.add_argument("--file", action="append", type=Path, help="Ett sparat svar från Koladas API (JSON).")
     kol.add_argument("--fetch", action="store_true", help="Hämta från api.kolada.se (kräver nätåtkomst).")
     kol.add_argument("--kpi", help="Nyckeltal, kommaseparerade (standard: alla i kolada_kpis.csv).")
-    kol.add_argument("--years", help="År, kommaseparerade, t.ex. 2023,2024.")
+    kol.add_argument("--years", help="År, kommaseparerade, t.ex. 2023,2024 (standard: de senaste sju åren).")
     kol.add_argument("--municipalities", help="Områden, kommaseparerade (standard: riket, VG-regionen, Södra Älvsborg).")
     kol.add_argument("--map", action="append", default=[], metavar="KPI=INDIKATOR",
                      help="Koppla ett nyckeltal till en indikator utöver kolada_kpis.csv.")
     kol.add_argument("--save", type=Path, help="Spara det hämtade svaret som JSON.")
     kol.add_argument("--timeout", type=float, default=30.0, help="Sekunder per anrop (standard 30).")
     kol.add_argument("--user", default=None, help="Vem som importerar (loggas).")
+    kol.add_argument("--catalogue", action="store_true",
+                     help="Lista Koladas nyckeltal (id, titel, nivå, kön, senaste år) ur --file, --fetch eller den "
+                          "sparade katalogen; en läst katalog sparas för sökningen i appen.")
+    kol.add_argument("--search", help="Med --catalogue: visa bara nyckeltal vars id eller titel innehåller orden.")
     seed = sub.add_parser("load-sample", help="Ladda exempeldata om databasen är tom (bara i demoläge, DEMO=1).")
     seed.add_argument("--path", type=Path, default=Path(__file__).resolve().parents[1] / "sample_data" / "default")
     health = sub.add_parser("health", help="Kontrollera att appen kan visa sidor: skriver ok (0) eller fel (1).")

@@ -26,6 +26,8 @@ ColumnType = Literal["text", "int", "number", "bool", "date", "timestamp"]
 
 AGE_BANDS = ("0-64", "65-74", "75-79", "80-84", "85-89", "90+")
 SEXES = ("K", "M")
+# indicator_values.sex: T (everyone; the default when the column is absent or empty), K or M.
+REFERENCE_SEXES = ("T", "K", "M")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Column:
     max: float | None = None
     max_length: int | None = None
     swedish: str = ""  # Swedish label used in messages and the UI
+    default: str | None = None  # filled in where the column is absent or the cell empty (then stored NOT NULL)
 
 
 @dataclass(frozen=True)
@@ -247,8 +250,9 @@ TABLES: dict[str, Table] = {
                 Column("denominator", "number", required=False, nullable=True, swedish="nämnare"),
                 Column("value", "number", swedish="värde"),
                 Column("source", "text", max_length=200, swedish="källa"),
+                Column("sex", "text", required=False, nullable=True, allowed=REFERENCE_SEXES, swedish="kön", default="T"),
             ),
-            key=("indicator_id", "municipality_code", "period", "source"),
+            key=("indicator_id", "municipality_code", "period", "source", "sex"),
             person_column=None,
         ),
     )

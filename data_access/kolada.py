@@ -16,32 +16,38 @@ it (and removes a row an earlier Kolada import stored for the same key).
 
 Kolada's area ids are ours: a kommunkod for a municipality, ``0000`` for the
 nation and ``00LL`` for a region (``data_access/regions.csv``). Other ids
-(municipality groups) are skipped. ``indicator_values`` has no sex column,
-so only the total (gender ``T``) is stored; the K/M values are parsed.
+(municipality groups) are skipped. The values of every sex Kolada gives
+(``T``, ``K``, ``M``) are stored, each as its own row (``indicator_values.sex``).
 
 Which Kolada KPI is shown as a reference for which of our indicators is
-decided by ``data_access/kolada_kpis.csv``. Kolada's definitions differ from
-ours; the note column says how. No function here is called by a page with
-the network: fetching is the CLI's business (``python -m data_access kolada``).
+decided by ``data_access/kolada_kpis.csv`` (the default set, from Kolada's
+catalogue; the note says how Kolada's definition differs from ours) plus the
+mappings an administrator made in the app (``kolada_mappings``, with who and
+when). Nothing is mapped automatically. Kolada's KPI catalogue (``/v3/kpi``)
+is stored in ``kolada_catalogue`` by ``kolada --catalogue`` for that search.
+No function here is called by a page with the network: fetching is the
+CLI's business (``python -m data_access kolada``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, and_, delete, or_
+from sqlalchemy import Engine, and_, delete, func, or_, select
 
 from data_access.access import AccessContext, require
 from data_access.db import ensure_schema, get_engine
 from data_access.files import ParsedTable
 from data_access.importer import ImportResult, store_tables
-from data_access.models import IndicatorValue
+from data_access.models import IndicatorValue, KoladaKpi, KoladaMapping
 from data_access.validation import (
     ValidationFailed,
     ValidationIssue,
@@ -53,7 +59,11 @@ from data_access.validation import (
 API = "https://api.kolada.se/v3"
 MAPPING_FILE = Path(__file__).with_name("kolada_kpis.csv")
 PARSED_COLUMNS = ["kpi", "municipality", "period", "gender", "value", "count", "status"]
+CATALOGUE_COLUMNS = ["kpi_id", "title", "description", "level", "by_sex", "latest_year", "operating_area"]
+GENDERS = ("T", "K", "M")
 MAX_PAGES = 1000  # a guard against a next_page loop
+RETRIES = 3  # a failed call is tried this many more times, after 1, 2 and 4 s
+OFFLINE_SV = "Kolada kunde inte nås"
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ class KpiMapping:
 
 
 def load_mapping(path: Path | str = MAPPING_FILE) -> dict[str, KpiMapping]:
-    """KPI id → our indicator, from the mapping table in the repository."""
+    """KPI id → our indicator, from the mapping table in the repository (the default set)."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     out = {}
     for row in frame.itertuples(index=False):
@@ -75,6 +85,56 @@ def load_mapping(path: Path | str = MAPPING_FILE) -> dict[str, KpiMapping]:
             out[kpi] = KpiMapping(kpi, row.indicator_id.strip(), row.description_sv, row.verified.strip() == "ja",
                                   row.note)
     return out
+
+
+def effective_mapping(engine: Engine | None = None, path: Path | str = MAPPING_FILE) -> dict[str, KpiMapping]:
+    """The default set (``kolada_kpis.csv``) and, over it, the mappings made in the app."""
+    mapping = load_mapping(path)
+    for row in app_mappings(engine).itertuples(index=False):
+        note = row.note or ""
+        mapping[row.kpi_id] = KpiMapping(row.kpi_id, row.indicator_id, row.title, True,
+                                         f"{note} (kopplad i appen av {row.mapped_by} {row.mapped_at:%Y-%m-%d})".strip())
+    return mapping
+
+
+def app_mappings(engine: Engine | None = None) -> pd.DataFrame:
+    """The mappings administrators made in the app (who and when), newest first."""
+    engine = engine or get_engine()
+    m = KoladaMapping
+    cols = ["kpi_id", "indicator_id", "title", "note", "mapped_by", "mapped_at"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*[getattr(m, c) for c in cols]).order_by(m.mapped_at.desc(), m.kpi_id)).all()
+    return pd.DataFrame(rows, columns=cols)
+
+
+def map_kpi(kpi_id: str, indicator_id: str, *, access: AccessContext, engine: Engine | None = None,
+            note: str = "") -> KoladaMapping:
+    """Map a KPI of the stored catalogue to one of our indicators (admin only; replaces an earlier app mapping).
+
+    Raises ValueError (Swedish) for a KPI that is not in the stored catalogue or an empty indicator id.
+    """
+    require(access, "admin")
+    engine = engine or get_engine()
+    kpi_id, indicator_id = kpi_id.strip(), indicator_id.strip()
+    if not indicator_id:
+        raise ValueError("Välj vilken indikator nyckeltalet ska kopplas till.")
+    with engine.begin() as conn:
+        title = conn.execute(select(KoladaKpi.title).where(KoladaKpi.kpi_id == kpi_id)).scalar_one_or_none()
+        if title is None:
+            raise ValueError(f"Nyckeltalet {kpi_id} finns inte i den sparade Kolada-katalogen.")
+        conn.execute(delete(KoladaMapping).where(KoladaMapping.kpi_id == kpi_id))
+        row = {"kpi_id": kpi_id, "indicator_id": indicator_id, "title": title, "note": note.strip() or None,
+               "mapped_by": access.user, "mapped_at": dt.datetime.now().replace(microsecond=0)}
+        conn.execute(KoladaMapping.__table__.insert().values(**row))
+    return KoladaMapping(**row)
+
+
+def unmap_kpi(kpi_id: str, *, access: AccessContext, engine: Engine | None = None) -> bool:
+    """Remove an app mapping (admin only). The default set in ``kolada_kpis.csv`` is not touched."""
+    require(access, "admin")
+    engine = engine or get_engine()
+    with engine.begin() as conn:
+        return bool(conn.execute(delete(KoladaMapping).where(KoladaMapping.kpi_id == kpi_id.strip())).rowcount)
 
 
 # --- parsing -------------------------------------------------------------------
@@ -146,20 +206,143 @@ def _get_json(url: str, timeout: float) -> dict:
         return json.loads(response.read().decode("utf-8"))
 
 
+class KoladaUnreachable(OSError):
+    """Kolada did not answer (offline, timeout, server error) after every retry."""
+
+
 def fetch(
-    url: str, *, timeout: float = 30.0, get: Callable[[str, float], dict] | None = None
+    url: str,
+    *,
+    timeout: float = 30.0,
+    get: Callable[[str, float], dict] | None = None,
+    retries: int = RETRIES,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[dict]:
-    """Every page of a Kolada answer, following ``next_page`` (``get`` is replaceable in tests)."""
+    """Every page of a Kolada answer, following ``next_page`` (``get`` and ``sleep`` are replaceable in tests).
+
+    Each page is tried ``1 + retries`` times, waiting 1, 2, 4 … s between tries; after that
+    :class:`KoladaUnreachable` is raised with a Swedish message and no page is returned.
+    """
     get = get or _get_json
     pages: list[dict] = []
     seen: set[str] = set()
     next_url: str | None = url
     while next_url and next_url not in seen and len(pages) < MAX_PAGES:
         seen.add(next_url)
-        doc = get(next_url, timeout)
+        doc = _get_with_retries(get, next_url, timeout, retries, sleep)
         pages.append(doc)
-        next_url = parse_page(doc)[1]
+        next_url = parse_page(doc)[1] if isinstance(doc, dict) and "values" in doc else doc.get("next_page")
     return pages
+
+
+def _get_with_retries(get, url: str, timeout: float, retries: int, sleep) -> dict:
+    for attempt in range(retries + 1):
+        try:
+            return get(url, timeout)
+        except (OSError, ValueError) as exc:  # URLError, timeouts, HTTP errors; a truncated JSON answer
+            if attempt == retries:
+                raise KoladaUnreachable(
+                    f"{OFFLINE_SV} efter {retries + 1} försök ({type(exc).__name__}: {exc}). "
+                    "Kontrollera nätet eller försök senare; redan sparade värden är kvar."
+                ) from exc
+            sleep(2.0**attempt)
+    raise AssertionError("unreachable")
+
+
+# --- the KPI catalogue --------------------------------------------------------------
+
+
+def catalogue_url(per_page: int = 5000) -> str:
+    return f"{API}/kpi?per_page={per_page}"
+
+
+def _year(value) -> int | None:
+    text = str(value or "").strip()[:4]
+    return int(text) if text.isdigit() else None
+
+
+def parse_catalogue(docs: Iterable[dict]) -> pd.DataFrame:
+    """Pages of a ``/v3/kpi`` answer → one row per KPI (id, title, level, by sex, latest year …)."""
+    rows = []
+    for doc in docs:
+        if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
+            raise ValueError("Svaret liknar inte Koladas nyckeltalskatalog (/v3/kpi): listan 'values' saknas.")
+        for item in doc["values"]:
+            kpi = str(item.get("id") or "").strip()
+            if not kpi:
+                continue
+            rows.append(
+                {
+                    "kpi_id": kpi,
+                    "title": str(item.get("title") or "").strip()[:500],
+                    "description": (str(item.get("description") or "").strip() or None),
+                    "level": (str(item.get("municipality_type") or "").strip()[:4] or None),
+                    "by_sex": bool(item.get("is_divided_by_gender")),
+                    "latest_year": _year(item.get("publ_period")),
+                    "operating_area": (str(item.get("operating_area") or "").strip()[:500] or None),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=CATALOGUE_COLUMNS).drop_duplicates("kpi_id", keep="last")
+    return frame.sort_values("kpi_id").reset_index(drop=True)
+
+
+def store_catalogue(frame: pd.DataFrame, *, access: AccessContext, engine: Engine | None = None) -> int:
+    """Replace the stored catalogue with ``frame`` (admin or SYSTEM); returns the number of KPIs."""
+    require(access, "admin")
+    engine = engine or get_engine()
+    ensure_schema(engine)
+    now = dt.datetime.now().replace(microsecond=0)
+    records = [
+        {**{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}, "stored_at": now}
+        for r in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
+    with engine.begin() as conn:
+        conn.execute(delete(KoladaKpi))
+        for start in range(0, len(records), 1000):
+            conn.execute(KoladaKpi.__table__.insert(), records[start : start + 1000])
+    return len(records)
+
+
+def search_catalogue(text: str = "", *, engine: Engine | None = None, limit: int = 200) -> pd.DataFrame:
+    """Stored KPIs whose id or title contains every word of ``text`` (case-insensitive), by id."""
+    engine = engine or get_engine()
+    k = KoladaKpi
+    stmt = select(k.kpi_id, k.title, k.level, k.by_sex, k.latest_year, k.description)
+    for word in text.split():
+        pattern = f"%{word.lower()}%"
+        stmt = stmt.where(or_(func.lower(k.kpi_id).like(pattern), func.lower(k.title).like(pattern)))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.order_by(k.kpi_id).limit(limit)).all()
+    return pd.DataFrame(rows, columns=["kpi_id", "title", "level", "by_sex", "latest_year", "description"])
+
+
+def filter_catalogue(frame: pd.DataFrame, text: str = "") -> pd.DataFrame:
+    """The rows of a parsed catalogue whose id or title contains every word of ``text`` (as the stored search)."""
+    mask = pd.Series(True, index=frame.index)
+    haystack = (frame["kpi_id"] + " " + frame["title"]).str.lower()
+    for word in text.lower().split():
+        mask &= haystack.str.contains(word, regex=False)
+    return frame[mask]
+
+
+def catalogue_stored_at(engine: Engine | None = None) -> dt.datetime | None:
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(KoladaKpi.stored_at))).scalar()
+
+
+LEVEL_SV = {"K": "kommun", "L": "region", "A": "kommun och region"}
+
+
+def catalogue_lines(frame: pd.DataFrame) -> list[str]:
+    """One line per KPI for the terminal: id, title, level, by sex, latest year."""
+    lines = []
+    for r in frame.itertuples(index=False):
+        level = LEVEL_SV.get(r.level or "", r.level or "–")
+        sexes = "per kön" if r.by_sex else "ej per kön"
+        year = "–" if r.latest_year is None or pd.isna(r.latest_year) else str(int(r.latest_year))
+        lines.append(f"{r.kpi_id}\t{r.title}\t{level}\t{sexes}\tsenaste år {year}")
+    return lines
 
 
 # --- into indicator_values ---------------------------------------------------------
@@ -168,8 +351,8 @@ def fetch(
 @dataclass
 class KoladaImport:
     result: ImportResult
-    stored: int = 0  # rows handed to the store (total values with a number)
-    missing: int = 0  # total values without a number (missing, confidential): not stored
+    stored: int = 0  # rows handed to the store (values with a number, T, K and M)
+    missing: int = 0  # values without a number (missing, confidential), any sex: not stored
     removed: int = 0  # stored Kolada rows removed because Kolada now has no number for them
     unmapped: list[str] = field(default_factory=list)  # KPIs without a row in the mapping
     skipped_areas: list[str] = field(default_factory=list)  # area ids that are no municipality/region/nation
@@ -197,27 +380,28 @@ def source_for(kpi: str) -> str:
 def to_indicator_values(
     parsed: pd.DataFrame, mapping: dict[str, KpiMapping]
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str]]:
-    """Totals (gender T) as indicator_values text rows: (with a value, without one, unmapped KPIs, skipped areas)."""
-    total = parsed[parsed["gender"] == "T"]
-    unmapped = sorted(set(total["kpi"]) - set(mapping))
-    total = total[total["kpi"].isin(mapping)]
+    """T, K and M values as indicator_values text rows: (with a value, without one, unmapped KPIs, skipped areas)."""
+    rows = parsed[parsed["gender"].isin(GENDERS)]
+    unmapped = sorted(set(rows["kpi"]) - set(mapping))
+    rows = rows[rows["kpi"].isin(mapping)]
     known = municipality_codes() | aggregate_codes()
-    skipped = sorted(set(total["municipality"]) - known)
-    total = total[total["municipality"].isin(known)]
-    rows = pd.DataFrame(
+    skipped = sorted(set(rows["municipality"]) - known)
+    rows = rows[rows["municipality"].isin(known)]
+    out = pd.DataFrame(
         {
-            "indicator_id": total["kpi"].map(lambda k: mapping[k].indicator_id),
-            "indicator_name": total["kpi"].map(lambda k: mapping[k].description_sv),
-            "municipality_code": total["municipality"],
-            "period": total["period"],
+            "indicator_id": rows["kpi"].map(lambda k: mapping[k].indicator_id),
+            "indicator_name": rows["kpi"].map(lambda k: mapping[k].description_sv),
+            "municipality_code": rows["municipality"],
+            "period": rows["period"],
             "numerator": pd.NA,
             "denominator": pd.NA,
-            "value": total["value"],
-            "source": total["kpi"].map(source_for),
+            "value": rows["value"],
+            "source": rows["kpi"].map(source_for),
+            "sex": rows["gender"],
         }
     )
-    has_value = rows["value"].notna()
-    return rows[has_value].reset_index(drop=True), rows[~has_value].reset_index(drop=True), unmapped, skipped
+    has_value = out["value"].notna()
+    return out[has_value].reset_index(drop=True), out[~has_value].reset_index(drop=True), unmapped, skipped
 
 
 def import_kolada(
@@ -228,7 +412,7 @@ def import_kolada(
     mapping: dict[str, KpiMapping] | None = None,
     file_name: str = "kolada.json",
 ) -> KoladaImport:
-    """Store the totals of a Kolada answer in ``indicator_values`` (admin or SYSTEM only).
+    """Store the T, K and M values of a Kolada answer in ``indicator_values`` (admin or SYSTEM only).
 
     One transaction: values are upserted (counted inserted / replaced /
     unchanged in ``import_log`` under ``file_name`` and the sha256 of the
@@ -239,7 +423,7 @@ def import_kolada(
     require(access, "admin")
     engine = engine or get_engine()
     ensure_schema(engine)
-    mapping = load_mapping() if mapping is None else mapping
+    mapping = effective_mapping(engine) if mapping is None else mapping
     digest = hashlib.sha256(json.dumps(docs, sort_keys=True).encode("utf-8")).hexdigest()
     try:
         parsed = parse_pages(docs)
@@ -268,7 +452,7 @@ def _remove_missing(engine: Engine, missing: pd.DataFrame) -> int:
     m = IndicatorValue
     keys = [
         and_(m.indicator_id == r.indicator_id, m.municipality_code == r.municipality_code, m.period == r.period,
-             m.source == r.source)
+             m.source == r.source, m.sex == r.sex)
         for r in missing.itertuples(index=False)
     ]
     removed = 0
@@ -285,7 +469,9 @@ def main(args) -> int:
     from data_access.access import SYSTEM
     from data_access.contract import SODRA_ALVSBORG
 
-    mapping = load_mapping()
+    if getattr(args, "catalogue", False):
+        return _catalogue_main(args)
+    mapping = effective_mapping(get_engine())
     for pair in getattr(args, "map", None) or []:
         kpi, _, indicator = pair.partition("=")
         if not kpi or not indicator:
@@ -294,16 +480,17 @@ def main(args) -> int:
         mapping[kpi] = KpiMapping(kpi, indicator, f"Kolada {kpi}", False, "kopplad med --map")
     if args.fetch:
         kpis = [k for k in (args.kpi or ",".join(mapping)).split(",") if k]
-        years = [y for y in (args.years or "").split(",") if y]
-        if not kpis or not years:
-            print("Ange --kpi och --years (t.ex. --years 2022,2023).", file=sys.stderr)
+        this_year = dt.date.today().year
+        years = [y for y in (args.years or "").split(",") if y] or [str(y) for y in range(this_year - 6, this_year + 1)]
+        if not kpis:
+            print("Inga nyckeltal att hämta: ange --kpi eller koppla nyckeltal i kolada_kpis.csv.", file=sys.stderr)
             return 2
         areas = [a for a in (args.municipalities or "").split(",") if a] or ["0000", "0014", *SODRA_ALVSBORG]
         url = data_url(kpis, areas, years)
         try:
             docs = fetch(url, timeout=args.timeout)
         except OSError as exc:
-            print(f"Kolada kunde inte nås ({type(exc).__name__}: {exc}). Ingenting har sparats.", file=sys.stderr)
+            print(f"{_offline_text(exc)} Ingenting har sparats.", file=sys.stderr)
             return 1
         if args.save:
             Path(args.save).write_text(json.dumps(docs, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -328,6 +515,51 @@ def main(args) -> int:
         print(ValidationFailed(result.result.errors).report(limit=100), file=sys.stderr)
         return 1
     print(result.summary())
+    return 0
+
+
+def _offline_text(exc: OSError) -> str:
+    return str(exc) if isinstance(exc, KoladaUnreachable) else f"{OFFLINE_SV} ({type(exc).__name__}: {exc})."
+
+
+def _catalogue_main(args) -> int:
+    """``kolada --catalogue``: list Kolada's KPIs (from --file or --fetch, else the stored catalogue); a read
+    catalogue is stored for the admin's search in the app."""
+    import sys
+
+    from data_access.access import SYSTEM
+
+    engine = get_engine()
+    if args.fetch or args.file:
+        try:
+            if args.fetch:
+                docs = fetch(catalogue_url(), timeout=args.timeout)
+            else:
+                docs = [d for f in args.file for d in read_saved(f)]
+            frame = parse_catalogue(docs)
+        except OSError as exc:
+            print(f"{_offline_text(exc)} Den sparade katalogen är oförändrad.", file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(f"{exc} Den sparade katalogen är oförändrad.", file=sys.stderr)
+            return 1
+        if frame.empty:
+            print("Katalogen innehöll inga nyckeltal. Den sparade katalogen är oförändrad.", file=sys.stderr)
+            return 1
+        if args.save and args.fetch:
+            Path(args.save).write_text(json.dumps(docs, ensure_ascii=False, indent=1), encoding="utf-8")
+        stored = store_catalogue(frame, access=SYSTEM, engine=engine)
+        shown = filter_catalogue(frame, args.search or "")
+        print(f"{stored} nyckeltal sparades i katalogen.")
+    else:
+        ensure_schema(engine)
+        shown = search_catalogue(args.search or "", engine=engine, limit=100_000)
+        if shown.empty and catalogue_stored_at(engine) is None:
+            print("Ingen katalog är sparad. Använd --catalogue --file SPARAT.json eller --catalogue --fetch.",
+                  file=sys.stderr)
+            return 1
+    print("\n".join(["id\ttitel\tnivå\tkön\tsenaste år", *catalogue_lines(shown)]))
+    print(f"{len(shown)} nyckeltal" + (f" matchar '{args.search}'." if args.search else "."))
     return 0
 
 

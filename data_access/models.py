@@ -165,6 +165,40 @@ class IndicatorValue(Base):
     denominator: Mapped[float | None] = mapped_column(Float)
     value: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sex: Mapped[str] = mapped_column(SEX, primary_key=True, default="T", server_default="T")  # T, K or M
+
+
+class KoladaKpi(Base):
+    """Kolada's KPI catalogue (``/v3/kpi``) as last stored: what an administrator can search and map.
+
+    Written only by ``python -m data_access kolada --catalogue``; a new catalogue replaces the old one.
+    """
+
+    __tablename__ = "kolada_catalogue"
+    kpi_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str | None] = mapped_column(String(4))  # Kolada's municipality_type: K, L or A
+    by_sex: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    latest_year: Mapped[int | None] = mapped_column(Integer)
+    operating_area: Mapped[str | None] = mapped_column(String(500))
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class KoladaMapping(Base):
+    """A Kolada KPI an administrator mapped to one of our indicators in the app (who and when).
+
+    The default set lives in ``data_access/kolada_kpis.csv``; a row here adds to it (or, for a KPI in
+    the file, replaces the file's row). Nothing is ever mapped automatically.
+    """
+
+    __tablename__ = "kolada_mappings"
+    kpi_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(Text)
+    mapped_by: Mapped[str] = mapped_column(String(100))
+    mapped_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 CONTRACT_MODELS: dict[str, type[Base]] = {

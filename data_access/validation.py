@@ -317,8 +317,12 @@ def validate_frame(raw: pd.DataFrame, table_name: str, file_name: str) -> tuple[
     for col in table.columns:
         if col.name not in raw.columns:
             typed[col.name] = _empty(col, len(raw))
+            if col.default is not None:  # e.g. indicator_values.sex: none given means everyone (T)
+                typed[col.name] = typed[col.name].fillna(col.default)
             continue
         s = _strip(raw[col.name]).reset_index(drop=True)
+        if col.default is not None:  # an empty cell takes the default; a wrong value stays wrong
+            s = s.fillna(col.default)
         stripped[col.name] = s
         missing = s.isna().to_numpy()
         if not col.nullable:
@@ -623,7 +627,7 @@ def _check_keys(frame: pd.DataFrame, table: Table, out: _Collector) -> None:
     if not dup.any():
         return
     first_row = {}
-    keys = frame[key].astype("str").agg("|".join, axis=1) if len(key) > 1 else frame[key[0]].astype("str")
+    keys = frame[key].astype("string").fillna("").agg("|".join, axis=1) if len(key) > 1 else frame[key[0]].astype("str")
     for pos, k in enumerate(keys):
         if k not in first_row:
             first_row[k] = int(out.rows[pos])

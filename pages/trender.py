@@ -6,7 +6,6 @@ from metrics.registry import INDICATORS
 from ui.auth import guard
 from ui.context import cached_tiles, page_context
 from ui.labels import municipality_names
-from ui.references import reference_section
 from ui.trend import trend_section
 from ui.verdict import verdict_legend
 from ui.warmup import warm
@@ -31,6 +30,5 @@ if ctx is not None:
         st.header(names.get(code, code))
         targets = cached_tiles(ctx, code).set_index("indicator_id")["target_value"]
         for ind_id in shown:
-            trend_section(ctx, ind_id, code, targets.get(ind_id))
-            reference_section(INDICATORS[ind_id], [code])  # Kolada values for riket, region, municipality
+            trend_section(ctx, ind_id, code, targets.get(ind_id))  # with Kolada's yearly values beside ours
     warm(ctx)  # the other municipalities' first views, in the background (ui/warmup.py)

@@ -1179,6 +1179,9 @@ class _Simulation:
                 "source": source,
             }
         )
+        for row in rows:
+            row["sex"] = "T"
+        rows += self.kolada_rows()
         columns = TABLES["indicator_values"].columns
         return pd.DataFrame(
             {
@@ -1186,6 +1189,44 @@ class _Simulation:
                 for c in columns
             }
         )
+
+
+    def kolada_rows(self) -> list[dict[str, object]]:
+        """Kolada-shaped reference rows with the real KPI ids of ``../shared/spec/kolada.md`` and made-up values.
+
+        N20506 (kommun) per municipality and for riket; U79092 and U79029 (region) for Västra Götalandsregionen
+        (0014) and riket; T, K and M; every full year of the data but the last (Kolada publishes a year later).
+        A separate random stream, so the other tables do not change.
+        """
+        rng = np.random.default_rng(19_0506)
+        years = [y for y in self.years if y < self.end_date.year]
+        kpis = (  # (KPI, our indicator, areas, level, women minus men)
+            ("N20506", "readmission_30d_65", ["0000", "0014", *[m.code for m in self.munis[:8]]], 16.0, -0.6),
+            ("U79092", "readmission_30d_65", ["0000", "0014"], 17.5, -1.0),
+            ("U79029", "ed_visits_80_per_1000", ["0000", "0014"], 520.0, 60.0),
+        )
+        rows: list[dict[str, object]] = []
+        for kpi, indicator, areas, level, gap in kpis:
+            for area in areas:
+                area_level = level * float(rng.uniform(0.9, 1.1))
+                for i, year in enumerate(years):
+                    total = area_level * (1 - 0.01 * i) * float(rng.uniform(0.97, 1.03))
+                    values = {"T": total, "K": total + gap / 2, "M": total - gap / 2}
+                    for sex, value in values.items():
+                        rows.append(
+                            {
+                                "indicator_id": indicator,
+                                "indicator_name": None,
+                                "municipality_code": area,
+                                "period": str(year),
+                                "numerator": None,
+                                "denominator": None,
+                                "value": round(value, 1),
+                                "source": f"Kolada {kpi}",
+                                "sex": sex,
+                            }
+                        )
+        return rows
 
 
 # --- column builders ---------------------------------------------------------------------------

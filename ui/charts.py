@@ -37,8 +37,13 @@ def sparkline_svg(periods: Sequence[str], values: Sequence[float], *, label: str
 
 
 def ci_dot_plot(frame: pd.DataFrame, *, value_col: str, low_col: str, high_col: str, label_col: str,
-                unit: str, reference: float | None, reference_label: str) -> go.Figure:
-    """Values with 95 % confidence intervals, one row per municipality (no rank colours)."""
+                unit: str, reference: float | None, reference_label: str,
+                other_references: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Values with 95 % confidence intervals, one row per municipality (no rank colours).
+
+    ``other_references`` are (value, label) lines from elsewhere (Kolada's riket and region): each a vertical
+    line with its own dash and a legend entry that says source and year, never a colour alone.
+    """
     fig = go.Figure(
         go.Scatter(
             x=frame[value_col],
@@ -60,6 +65,14 @@ def ci_dot_plot(frame: pd.DataFrame, *, value_col: str, low_col: str, high_col: 
     if reference is not None and reference == reference:
         fig.add_vline(x=reference, line={"color": "#000000", "dash": "dash"}, annotation_text=reference_label,
                       annotation_position="top")
+    labels = list(frame[label_col])
+    for (value, label), dash in zip(other_references, ("dashdot", "longdash", "dot"), strict=False):
+        fig.add_trace(
+            go.Scatter(
+                x=[value, value], y=[labels[0], labels[-1]], mode="lines", name=label,
+                line={"color": "#5D3A9B", "width": 2, "dash": dash}, hovertemplate=f"{label}<extra></extra>",
+            )
+        )
     fig.update_layout(
         height=max(260, 38 * len(frame) + 90),
         margin={"l": 10, "r": 20, "t": 40, "b": 40},

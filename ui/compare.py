@@ -17,7 +17,14 @@ from ui.exports import download_buttons
 from ui.icons import assurance_text, variation_text
 from ui.labels import format_number, format_value, municipality_names, region_names
 from ui.plotly_sv import plotly_config
-from ui.references import KOLADA_PREFIX, reference_key, values_of
+from ui.references import (
+    KOLADA_PREFIX,
+    kolada_caption,
+    kolada_series,
+    reference_key,
+    reference_lines,
+    values_of,
+)
 from ui.safe_text import md_escape
 
 X_TITLES = {
@@ -47,7 +54,9 @@ def _periods(key: tuple, sex: str, indicator_id: str) -> list[str]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=1024)
-def _view(key: tuple, sex: str, indicator_id: str, period: str, order: str) -> ComparisonView:
+def _view(key: tuple, sex: str, indicator_id: str, period: str, order: str,
+          references: tuple[tuple[float, str], ...] = ()) -> ComparisonView:
+    """``references``: Kolada's riket and region lines for the period's year (:func:`ui.references.reference_lines`)."""
     ind = INDICATORS[indicator_id]
     names = municipality_names()
     unit = ind.unit_for(key[3])
@@ -61,7 +70,8 @@ def _view(key: tuple, sex: str, indicator_id: str, period: str, order: str) -> C
     dots = None
     if len(shown):
         dots = ci_dot_plot(shown, value_col="value", low_col="ci_low", high_col="ci_high", label_col="Kommun",
-                           unit=unit, reference=area_value, reference_label="Hela området")
+                           unit=unit, reference=area_value, reference_label="Hela området",
+                           other_references=references)
         dots.layout.template = None
     funnel = funnel_data(rows, ind)
     funnel_fig = None
@@ -86,12 +96,17 @@ def comparison_section(ctx: PageContext, ind) -> None:
     period = c1.selectbox("Period", periods, key="cmp_period", format_func=period_label_sv)
     order = c2.radio("Ordning", ["alfabetisk", "värde"], key="cmp_order", horizontal=True,
                      format_func=lambda o: "Alfabetisk" if o == "alfabetisk" else "Efter värde")
-    view_args = (key, ctx.filters.sex, ind.id, period, order)
+    ref_key = reference_key(ind.id, ctx.viewer)
+    kolada = kolada_series(ref_key, ("ALL",), ctx.filters.sex)  # riket and the area's region
+    lines = tuple(reference_lines(kolada, int(period[:4]), ind.unit))
+    view_args = (key, ctx.filters.sex, ind.id, period, order, lines)
     view = _view(*view_args)
     if view.area_value is not None:
         st.metric(f"Hela området, {period_label_sv(period)}", format_value(view.area_value, unit))
     if view.dots is not None:
         st.plotly_chart(view.dots, config=plotly_config(), key="cmp-dots", width="stretch")
+        if lines:
+            kolada_caption(ref_key, [s for s in kolada if any(f"(Kolada {s[0]})" in label for _, label in lines)])
     if view.hidden:
         st.caption("Visas inte (för få fall eller saknar underlag): " + ", ".join(view.hidden))
     if view.funnel is not None:
@@ -106,7 +121,7 @@ def comparison_section(ctx: PageContext, ind) -> None:
     with st.expander("Bedömning i ord per kommun"):
         st.markdown(sentences)
     download_buttons(table, name=f"jamfor_{ind.id}_{period}", key="cmp-dl")
-    _references_section(ind, period)
+    _references_section(ind, period, ctx.filters.sex)
 
 
 def _summary(ctx: PageContext, view_args: tuple, view: ComparisonView) -> tuple[pd.DataFrame, str]:
@@ -130,14 +145,15 @@ def _summary_of(view_args: tuple, key: TileKey, phases: tuple, _view: Comparison
     return _table(everyone, ind, ind.unit_for(grain), verdicts), sentences
 
 
-def _references_section(ind, period: str) -> None:
+def _references_section(ind, period: str, sex: str) -> None:
     """Reference values from elsewhere for the chosen period (or the quarter or year containing it), with
     their source (never mixed into ours).
 
     Riket first, then regions, then municipalities. Which rows and which note
-    when there are none for the period: :func:`metrics.compare.choose_reference_rows`.
+    when there are none for the period: :func:`metrics.compare.choose_reference_rows`. The sex filter picks
+    the values of that sex (a source without K/M values shows nothing for K or M).
     """
-    table, note, kpis = _reference_table(reference_key(ind.id), period)
+    table, note, kpis = _reference_table(reference_key(ind.id), period, sex)
     if table is None:
         return
     st.subheader("Referensvärden från andra källor")
@@ -154,10 +170,11 @@ def _references_section(ind, period: str) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=1024)
-def _reference_table(key: tuple, period: str) -> tuple[pd.DataFrame | None, str, list[str]]:
-    """The reference table for one period (None when the indicator has no reference values), made once
-    per :func:`ui.references.reference_key` and period. Read-only."""
+def _reference_table(key: tuple, period: str, sex: str = "T") -> tuple[pd.DataFrame | None, str, list[str]]:
+    """The reference table for one period and sex (None when the indicator has no reference values), made
+    once per :func:`ui.references.reference_key`, period and sex. Read-only."""
     refs = values_of(key)
+    refs = refs[refs["sex"] == sex]
     if refs.empty:
         return None, "", []
     ind = INDICATORS[key[-1]]

@@ -41,15 +41,18 @@ def reference_freshness(refs: pd.DataFrame) -> pd.DataFrame:
     if refs.empty:
         return pd.DataFrame()
     names = {**municipality_names(), **region_names()}
+    sex_names = {"T": "alla", "K": "kvinnor", "M": "män"}
     grouped = (
         refs.groupby(["source", "municipality_code"], sort=True)
-        .agg(values=("value", "size"), first=("period", "min"), last=("period", "max"))
+        .agg(values=("value", "size"), first=("period", "min"), last=("period", "max"),
+             sexes=("sex", lambda s: ", ".join(sex_names.get(x, x) for x in ("T", "K", "M") if x in set(s))))
         .reset_index()
     )
     return pd.DataFrame(
         {
             "Källa": grouped["source"],
             "Område": grouped["municipality_code"].map(lambda c: names.get(c, c)),
+            "Kön": grouped["sexes"],
             "Antal värden": grouped["values"],
             "Från": grouped["first"],
             "Data t.o.m.": grouped["last"],

@@ -16,8 +16,9 @@ def target_cell(text, status) -> str:
     return f"{text} {mark}".strip()
 
 
-def overview_table(tiles: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
+def overview_table(tiles: pd.DataFrame, references: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per tile; ``references`` (indicator id → the tile's Kolada line) adds a "Jämförelse" column."""
+    table = pd.DataFrame(
         {
             "Indikator": tiles["name"],
             "Period": tiles["period_label"].fillna(""),
@@ -32,3 +33,6 @@ def overview_table(tiles: pd.DataFrame) -> pd.DataFrame:
             "Bedömning": tiles["sentence"].fillna(""),
         }
     )
+    if references:
+        table["Jämförelse (Kolada)"] = [references.get(i, "–") for i in tiles["indicator_id"]]
+    return table

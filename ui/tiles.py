@@ -8,18 +8,20 @@ import streamlit as st
 from ui.charts import sparkline_svg
 from ui.icons import TARGET_STATUS_ICONS, verdict_badges
 from ui.labels import format_value
+from ui.safe_text import md_escape
 
 
-def tile(row: pd.Series, *, key: str) -> None:
+def tile(row: pd.Series, *, key: str, reference: str = "") -> None:
     """One bordered card, drawn as a single Markdown element (a page of 19 tiles sends 19 elements, not 150).
 
     Secondary lines use ``:small[...]`` in the body colour rather than grey captions (contrast ≥ 4.5:1).
+    ``reference`` is a line of values from elsewhere (Kolada's riket and region, ``ui.references.tile_line``).
     """
     with st.container(border=True, key=f"tile-{key}"):
-        st.markdown(tile_markdown(row), unsafe_allow_html=True)
+        st.markdown(tile_markdown(row, reference=reference), unsafe_allow_html=True)
 
 
-def tile_markdown(row: pd.Series) -> str:
+def tile_markdown(row: pd.Series, *, reference: str = "") -> str:
     """The tile's Markdown: name, value, period, rate note, target, verdict badges, sparkline and sentence.
 
     Every text in it is ours (the registry, formatted numbers, the verdict's words); the only HTML is the
@@ -48,4 +50,6 @@ def tile_markdown(row: pd.Series) -> str:
     if row["spark_values"]:
         parts.append(sparkline_svg(row["spark_periods"], row["spark_values"], label=row["name"]))
     parts.append(f":small[{row['sentence']}]")
+    if reference:
+        parts.append(f":small[{md_escape(reference)}]")
     return "\n\n".join(parts)

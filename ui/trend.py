@@ -28,6 +28,14 @@ from metrics.spc import MIN_POINTS_FOR_FIRM_LIMITS
 from ui.context import PageContext, SeriesKey, engine, series_of
 from ui.exports import download_buttons, table_switch
 from ui.plotly_sv import plotly_config
+from ui.references import (
+    KoladaSeries,
+    add_kolada_traces,
+    kolada_caption,
+    kolada_series,
+    kolada_table,
+    reference_key,
+)
 from ui.spc_chart import build_spc_figure, spc_table_alternative
 from ui.verdict import verdict_lines
 
@@ -84,12 +92,14 @@ def _chart(
     phases: tuple[str, ...] = (),
     marks: tuple[Mark, ...] = (),
     data_start: str | None = None,
+    kolada: tuple[KoladaSeries, ...] = (),
 ):
     """SPC figure, table alternative and verdict for one series, computed once per process and shared by
     every session (``st.cache_resource``: never copied; read-only). Keyed by the series' name, not its rows,
     so a rerun hashes a few strings.
 
-    ``phases`` (ISO dates) start new limits; ``marks`` are the PDSA cycles drawn on the chart. The figure is
+    ``phases`` (ISO dates) start new limits; ``marks`` are the PDSA cycles drawn on the chart; ``kolada`` are
+    Kolada's yearly series (``ui.references``), drawn as their own traces after the SPC ones. The figure is
     a ``go.Figure`` without a template (Streamlit applies its own theme): Streamlit copies it with
     ``to_dict`` instead of validating a dict on every rerun.
     """
@@ -101,8 +111,13 @@ def _chart(
     )
     annotations = [{"x": dt.date.fromisoformat(x), "text": text, "hover": hover, "cycle_id": cid}
                    for x, text, hover, cid, _status in marks]  # fmt: skip
-    unit = ind.unit_for(grain_of(str(series["period"].iloc[-1])))
+    grain = grain_of(str(series["period"].iloc[-1]))
+    unit = ind.unit_for(grain)
     fig = build_spc_figure(table, title=ind.name_sv, unit=unit, value_format=",.1f", annotations=annotations)
+    if kolada:
+        first = pd.Timestamp(series["period_start"].min()).date()
+        last = pd.Timestamp(series["period_end"].max()).date()
+        add_kolada_traces(fig, kolada, unit=ind.unit, grain=grain, first=first, last=last)
     fig.layout.template = None
     return fig, spc_table_alternative(table), verdict
 
@@ -117,7 +132,8 @@ def chart_args(ctx: PageContext, ind_id: str, code: str, series: pd.DataFrame, c
     """The arguments of :func:`_chart` for one series (its cache key): the page and the warm-up
     (``ui.warmup``) build them here, so both name the same cached chart."""
     phases, marks = chart_marks(ctx, ind_id, code, series)
-    return ctx.series_key(ind_id, code), chart, target, phases, marks, data_start(ctx, ind_id)
+    kolada = kolada_series(reference_key(ind_id, ctx.viewer), (code,), ctx.filters.sex)
+    return ctx.series_key(ind_id, code), chart, target, phases, marks, data_start(ctx, ind_id), kolada
 
 
 def warm_chart(ctx: PageContext, ind_id: str, code: str, target: float | None) -> None:
@@ -154,10 +170,12 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
         format_func=lambda c: CHART_NAMES[c] + (" (standard)" if c == default else ""),
     )
     args = chart_args(ctx, ind_id, code, series, chart, target)
-    marks = args[4]
+    marks, kolada = args[4], args[6]
     fig, alt, verdict = _chart(*args)
     st.plotly_chart(fig, config=plotly_config(), key=f"spc-{code}-{ind_id}", width="stretch")
     verdict_lines(verdict)
+    if kolada:
+        kolada_caption(reference_key(ind_id, ctx.viewer), kolada)
     note = ind.rate_note_sv(ctx.filters.grain)
     if note:
         st.caption(note)
@@ -175,6 +193,9 @@ def trend_section(ctx: PageContext, ind_id: str, code: str, target: float | None
                     help="Diagrammets värden, gränser och signaler som tabell, med nedladdning."):
         st.dataframe(alt, hide_index=True)
         download_buttons(alt, name=f"{ind_id}_{code}", key=f"dl-{code}-{ind_id}", figure=fig)
+        if kolada:
+            st.markdown(f"**Kolada, helårsvärden** ({ind.unit})")
+            st.dataframe(kolada_table(kolada, ind.unit), hide_index=True, key=f"kolada-{code}-{ind_id}")
 
 
 def new_phase_offer(ctx: PageContext, ind_id: str, code: str, verdict) -> None:

@@ -226,6 +226,24 @@ def test_indicator_values_accept_nation_and_region_codes():
     assert frame["value"].tolist() == [1.5, 2.5]
 
 
+def test_indicator_values_sex_defaults_to_t_and_splits_the_key():
+    """The contract's optional sex column: absent or empty means T; K and M are rows of their own."""
+    frame, issues = check("indicator_values", "indicator_id,municipality_code,period,value,source\nx,0000,2024,1,K\n")
+    assert issues == [] and frame["sex"].tolist() == ["T"]
+    frame, issues = check(
+        "indicator_values",
+        "indicator_id,municipality_code,period,value,source,sex\n"
+        "x,0000,2024,1,K,\nx,0000,2024,2,K,K\nx,0000,2024,3,K,M\n",
+    )
+    assert issues == [] and frame["sex"].tolist() == ["T", "K", "M"]
+    issues = issues_of(
+        "indicator_values",
+        "indicator_id,municipality_code,period,value,source,sex\nx,0000,2024,1,K,X\nx,0000,2024,2,K,\nx,0000,2024,2,K,T\n",
+    )
+    assert [(i.row, i.column) for i in issues] == [(2, "sex"), (4, "indicator_id, municipality_code, period, source, sex")]
+    assert "finns redan på rad 3" in issues[1].message  # the empty cell of row 3 is T, as row 4 says outright
+
+
 def test_decoding_utf8_bom_and_cp1252():
     assert decode_bytes("\ufeffkommun;Borås".encode("utf-8")) == "kommun;Borås"
     assert decode_bytes("kommun;Borås".encode("utf-8")) == "kommun;Borås"
@@ -363,7 +381,7 @@ GOOD_ROWS = {
     "home_visits": "H1,P1,1490,2025-01-01 10:00,2025-01-01 11:00,PALT,1",
     "primary_care_contacts": "C1,P1,1490,VC Norr,2025-01-01 10:00,besok,1940,K",
     "short_term_stays": "K1,P1,1490,1940,K,2025-01-01,2025-01-10,hem",
-    "indicator_values": "x,Ett namn,1490,2025,1,2,0.5,Kolada",
+    "indicator_values": "x,Ett namn,1490,2025,1,2,0.5,Kolada,K",
 }
 TEXT_COLUMNS = [(t.name, c.name) for t in TABLES.values() for c in t.columns if c.type == "text"]
 

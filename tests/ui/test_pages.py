@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from ui.labels import format_value
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGES = ["pages/oversikt.py", "pages/trender.py", "pages/jamfor.py", "pages/om_indikatorerna.py", "pages/datastatus.py"]
@@ -95,5 +99,10 @@ def test_compare_shows_reference_values_with_their_source(sample_app):
     at.selectbox(key="cmp_period").set_value("2024").run()
     assert "Referensvärden från andra källor" in [s.value for s in at.subheader]
     refs = at.dataframe[-1].value
-    assert set(refs["Källa"]) == {"Vårdanalys (syntetiskt exempel)"}
+    assert set(refs["Källa"]) == {"Vårdanalys (syntetiskt exempel)", "Kolada N20506", "Kolada U79092"}
     assert "Borås" in set(refs["Område"])
+    values = pd.read_csv(ROOT / "sample_data" / "default" / "indicator_values.csv", dtype=str)
+    riket = values[(values["municipality_code"] == "0000") & (values["period"] == "2024") & (values["sex"] == "T")
+                   & (values["indicator_id"] == "readmission_30d_65")].set_index("source")["value"]  # fmt: skip
+    shown = refs[refs["Område"] == "Riket"].set_index("Källa")["Värde"]
+    assert shown.to_dict() == {k: format_value(float(v), "%") for k, v in riket.items()}
