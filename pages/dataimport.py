@@ -1,8 +1,10 @@
-"""Ladda upp data (administrators): upload source files with progress and a report, history, Kolada values."""
+"""Ladda upp data (administrators): upload source files with progress and a report, history, Kolada values and
+the Kolada KPI mappings."""
 
 import streamlit as st
 
 from ui.auth import guard
+from ui.kolada_admin import kolada_mapping_section
 from ui.upload import history_section, kolada_section, upload_section
 
 viewer = guard("dataimport")
@@ -14,4 +16,5 @@ st.caption(
 )
 upload_section(viewer)
 kolada_section(viewer)
+kolada_mapping_section(viewer)
 history_section(viewer)

@@ -37,7 +37,7 @@ def clear_data_caches() -> None:
     from ui import about, context, loaded, references
 
     for cached in (context._stamp, context._references, loaded._summary, about._freshness, about._quality,
-                   references._values, references._import_id):
+                   references._values, references._import_id, references._kpi_info):
         cached.clear()
 
 
@@ -190,19 +190,16 @@ def history_section(viewer: AccessContext) -> None:
 
 def kolada_section(viewer: AccessContext) -> None:
     """A saved Kolada API v3 answer (JSON) into the reference values."""
-    from data_access.kolada import import_kolada, load_mapping
+    from data_access.kolada import effective_mapping, import_kolada
 
     st.subheader("Referensvärden från Kolada")
-    mapping = load_mapping()
+    mapping = effective_mapping(engine())
     st.caption(
         "Ladda upp ett sparat svar från Koladas API (v3, JSON), t.ex. från "
-        "`python -m data_access kolada --fetch --save svar.json`. Bara totalvärden (kön T) för nyckeltal som "
-        "finns i kopplingstabellen `data_access/kolada_kpis.csv` sparas; saknade och sekretessmarkerade värden "
-        "sparas aldrig som noll."
+        "`python -m data_access kolada --fetch --save svar.json`. Värden för alla, kvinnor och män (T, K, M) "
+        "sparas för de nyckeltal som är kopplade till en indikator (se nedan); saknade och sekretessmarkerade "
+        "värden sparas aldrig som noll."
     )
-    if not mapping:
-        st.warning("Kopplingstabellen kolada_kpis.csv har inga verifierade nyckeltals-id ännu, så inga "
-                   "Kolada-värden kan kopplas till indikatorerna.", icon=":material/warning:")
     saved = st.file_uploader("Sparat Kolada-svar (JSON)", type=["json"], key="upload_kolada_file")
     if st.button("Importera från Kolada", key="upload_kolada_go", disabled=saved is None):
         import json

@@ -7,6 +7,8 @@ into. The importer tests run on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -286,21 +288,18 @@ def test_recompute_never_mixes_indicator_values_into_computed_results(tmp_path):
 
 
 def test_a_saved_kolada_answer_can_be_uploaded_on_the_page(upload_engine, monkeypatch):
-    from data_access import kolada
 
-    mapping = {"U00001": kolada.KpiMapping("U00001", "readmission_30d_65", "Återinskrivning", True, "")}
-    monkeypatch.setattr(kolada, "load_mapping", lambda: dict(mapping))
     saved = (ROOT / "tests" / "fixtures" / "kolada" / "saved_two_pages.json").read_bytes()
     at = admin_page(upload_engine)
     at.file_uploader(key="upload_kolada_file").set_value(("svar.json", saved, "application/json")).run()
     at.button(key="upload_kolada_go").click().run()
     assert not at.exception, at.exception
     text = at.success[0].value
-    assert "4 värden från Kolada, 1 saknade eller sekretessmarkerade" in text
-    assert "N00002" in text and "X99999" in text  # not in the mapping: skipped and said so
-    assert count(upload_engine, IndicatorValue) == 4
+    assert "20 värden från Kolada, 4 saknade eller sekretessmarkerade" in text  # T, K and M (default mapping)
+    assert "X99999" in text and "G123" in text  # not mapped / no area: skipped and said so
+    assert count(upload_engine, IndicatorValue) == 20
     row = history(at).iloc[0]
-    assert (row["Vem"], row["Fil"], row["Nya"]) == (ADMIN, "svar.json", 4)
+    assert (row["Vem"], row["Fil"], row["Nya"]) == (ADMIN, "svar.json", 20)
 
 
 def test_a_kolada_file_that_is_not_json_is_refused(upload_engine):
@@ -309,3 +308,59 @@ def test_a_kolada_file_that_is_not_json_is_refused(upload_engine):
     at.button(key="upload_kolada_go").click().run()
     assert at.error and "inte giltig JSON" in at.error[0].value
     assert count(upload_engine, IndicatorValue) == 0
+
+
+# --- the Kolada catalogue and mappings on the admin's data page (issue 19) ---------------------------
+
+
+def test_admin_searches_the_stored_catalogue_and_maps_a_kpi_with_who_and_when(upload_engine):
+    from data_access import kolada
+
+    catalogue = (ROOT / "tests" / "fixtures" / "kolada" / "catalogue.json").read_bytes()
+    at = admin_page(upload_engine)
+    mappings = next(d.value for d in at.dataframe if "Koladas titel" in d.value.columns)
+    assert list(mappings["Nyckeltal"]) == ["N20506", "U79092", "U79029"]
+    assert set(mappings["Kopplad"]) == {"Standard (kolada_kpis.csv)"}
+    assert any("Ingen nyckeltalskatalog är sparad" in i.value for i in at.info)
+
+    at.file_uploader(key="kolada_catalogue_file").set_value(("kpi.json", catalogue, "application/json")).run()
+    at.button(key="kolada_catalogue_go").click().run()
+    assert not at.exception, at.exception
+    assert any("5 nyckeltal sparades i katalogen." in s.value for s in at.success)
+
+    at.text_input(key="kolada_search").set_value("utskrivningsklara").run()
+    found = next(d.value for d in at.dataframe if "Per kön" in d.value.columns)
+    assert found.to_dict("list") == {
+        "Nyckeltal": ["U79135"], "Titel": ["Utskrivningsklara patienter på sjukhus 65+, antal vårddygn/1000 inv"],
+        "Nivå": ["region"], "Per kön": ["nej"], "Senaste år": ["2024"],
+    }
+    at.selectbox(key="kolada_map_kpi").set_value("U79135")
+    at.selectbox(key="kolada_map_indicator").set_value("acute_bed_days_75_per_1000")
+    at.text_area(key="kolada_map_note").set_value("Utskrivningsklara dygn, inte alla akuta vårddygn.")
+    at.button(key="FormSubmitter:kolada_map_form-Koppla").click().run()
+    assert not at.exception, at.exception
+    made = kolada.app_mappings(upload_engine)
+    assert list(zip(made["kpi_id"], made["indicator_id"], made["mapped_by"], strict=True)) == [
+        ("U79135", "acute_bed_days_75_per_1000", ADMIN)
+    ]
+    mappings = next(d.value for d in at.dataframe if "Koladas titel" in d.value.columns)
+    row = mappings.set_index("Nyckeltal").loc["U79135"]
+    assert row["Kopplad"].startswith(f"Kopplad i appen av {ADMIN} ")
+    assert "U79135" in kolada.effective_mapping(upload_engine)
+
+    at.selectbox(key="kolada_unmap_kpi").set_value("U79135").run()
+    at.button(key="kolada_unmap_go").click().run()
+    assert kolada.app_mappings(upload_engine).empty
+    assert any("Kopplingen för U79135 togs bort" in s.value for s in at.success)
+
+
+def test_mapping_without_a_choice_says_so_and_stores_nothing(upload_engine):
+    from data_access import kolada
+
+    kolada.store_catalogue(kolada.parse_catalogue(json.loads(
+        (ROOT / "tests" / "fixtures" / "kolada" / "catalogue.json").read_text(encoding="utf-8"))),
+        access=SYSTEM, engine=upload_engine)  # fmt: skip
+    at = admin_page(upload_engine)
+    at.button(key="FormSubmitter:kolada_map_form-Koppla").click().run()
+    assert any("Välj både nyckeltal och indikator." in e.value for e in at.error)
+    assert kolada.app_mappings(upload_engine).empty
