@@ -92,8 +92,7 @@ NATION_NAME = "Riket"
 # Kolada's series are drawn in one dark colour with open markers (the SPC points are filled); the shape
 # and the dash say which area, the legend says which KPI (meaning never by colour alone).
 KOLADA_COLOUR = "#5D3A9B"
-AREA_STYLE = {"municipality": ("diamond-open", "dot"), "region": ("square-open", "dash"),
-              "nation": ("triangle-up-open", "dashdot")}  # fmt: skip
+AREA_STYLE = {"municipality": "diamond-open", "region": "square-open", "nation": "triangle-up-open"}
 
 # One drawn Kolada series: (KPI id, area code, area name, area kind, ((year, value), ...)). Hashable.
 KoladaSeries = tuple[str, str, str, str, tuple[tuple[int, float], ...]]
@@ -157,6 +156,18 @@ def series_from(rows: pd.DataFrame, codes: Iterable[str], kpi_order: list[str]) 
     return tuple(out)
 
 
+def one_per_area(series: Iterable[KoladaSeries]) -> tuple[KoladaSeries, ...]:
+    """Each area's series from the first KPI (in mapping order) that has values for it: what a chart shows, so
+    that the municipality, the region and riket are one marked series each, in that order."""
+    chosen: dict[str, KoladaSeries] = {}
+    for s in series:
+        chosen.setdefault(s[1], s)
+    return tuple(sorted(chosen.values(), key=lambda s: _AREA_RANK[s[3]]))  # stable: areas_for order within a kind
+
+
+_AREA_RANK = {"municipality": 0, "region": 1, "nation": 2}
+
+
 def _x_of(year: int, grain: str) -> dt.date:
     """Where a calendar year's value sits on a time axis: its start on a yearly chart (where our yearly points
     are), else the middle of the year."""
@@ -172,7 +183,7 @@ def add_kolada_traces(fig: go.Figure, series: Iterable[KoladaSeries], *, unit: s
         shown = [(y, v) for y, v in points if first <= _x_of(y, grain) <= last]
         if not shown:
             continue
-        symbol, dash = AREA_STYLE[kind]
+        symbol = AREA_STYLE[kind]
         label = f"Kolada {kpi}: {name}"
         fig.add_trace(
             go.Scatter(
@@ -180,7 +191,7 @@ def add_kolada_traces(fig: go.Figure, series: Iterable[KoladaSeries], *, unit: s
                 y=[v for _, v in shown],
                 mode="lines+markers",
                 name=plotly_escape(label),
-                line={"color": KOLADA_COLOUR, "width": 1.5, "dash": dash},
+                line={"color": KOLADA_COLOUR, "width": 1, "dash": "longdash"},
                 marker={"symbol": symbol, "size": 11, "color": KOLADA_COLOUR, "line": {"width": 2}},
                 customdata=[plotly_escape(f"{label}, {y}: {format_value(v, unit)} (helår)") for y, v in shown],
                 hovertemplate="%{customdata}<extra></extra>",

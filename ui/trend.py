@@ -34,6 +34,7 @@ from ui.references import (
     kolada_caption,
     kolada_series,
     kolada_table,
+    one_per_area,
     reference_key,
 )
 from ui.spc_chart import build_spc_figure, spc_table_alternative
@@ -132,7 +133,7 @@ def chart_args(ctx: PageContext, ind_id: str, code: str, series: pd.DataFrame, c
     """The arguments of :func:`_chart` for one series (its cache key): the page and the warm-up
     (``ui.warmup``) build them here, so both name the same cached chart."""
     phases, marks = chart_marks(ctx, ind_id, code, series)
-    kolada = kolada_series(reference_key(ind_id, ctx.viewer), (code,), ctx.filters.sex)
+    kolada = one_per_area(kolada_series(reference_key(ind_id, ctx.viewer), (code,), ctx.filters.sex))
     return ctx.series_key(ind_id, code), chart, target, phases, marks, data_start(ctx, ind_id), kolada
 
 

@@ -47,8 +47,14 @@ def browser_type_launch_args():
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Streamlit serving app.py on a free port, with the sample data in a fresh SQLite store."""
+def app_server(tmp_path_factory, browser):
+    """Streamlit serving app.py on a free port, with the sample data in a fresh SQLite store.
+
+    One page view of the main page is made before any test: the first browser session of a new Streamlit
+    process loses the query string of a deep link (seen 2026-12-07 with Streamlit 1.67: /trender?kommun=1490
+    opens with the default filters; every later session keeps them). Left for issue 22 (shared links); until
+    then no test depends on being the first.
+    """
     need_browser()
     folder = tmp_path_factory.mktemp("app")
     env = {
@@ -81,6 +87,7 @@ def app_server(tmp_path_factory):
         log.close()
         raise RuntimeError("streamlit did not become healthy: " + (folder / "streamlit.log").read_text()[-2000:])
     SERVER_LOGS[url] = folder / "streamlit.log"
+    _first_view(browser, url)
     yield url
     proc.terminate()
     try:
@@ -95,6 +102,16 @@ def wait_for_app(page) -> None:
 
     expect(page.locator('[data-testid="stApp"]')).to_be_visible(timeout=30_000)
     expect(page.locator('[data-test-script-state="notRunning"]')).to_be_attached(timeout=60_000)
+
+
+def _first_view(browser, url: str) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        wait_for_app(page)
+    finally:
+        context.close()
 
 
 def wait_settled(page) -> None:

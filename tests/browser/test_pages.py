@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import download, screenshot, wait_for_app
+from tests.browser.conftest import download, screenshot, wait_for_app, wait_settled
+from tests.conftest import ROOT
+from ui.labels import format_value
 
 pytestmark = pytest.mark.browser
 
@@ -63,3 +65,40 @@ def test_csv_export_reads_back(page, app_server):
     assert list(frame.columns)[:2] == ["Kommun", "Värde"]
     assert "Hela området" in set(frame["Kommun"])
     assert frame["Värde"].str.contains(",").any()  # decimal comma
+
+
+def _sample_kolada(kpi: str, area: str) -> dict[str, str]:
+    values = pd.read_csv(ROOT / "sample_data" / "default" / "indicator_values.csv", dtype=str)
+    rows = values[(values["source"] == f"Kolada {kpi}") & (values["municipality_code"] == area) & (values["sex"] == "T")]
+    return {p: format_value(float(v), "%") for p, v in zip(rows["period"], rows["value"], strict=True)}
+
+
+def _legend(page, waiting_for: str) -> list[str]:
+    """The first chart's legend entries (SVG text: read as textContent), once ``waiting_for`` is drawn."""
+    chart = page.locator(".js-plotly-plot").first
+    expect(chart.locator(".legendtext").first).to_be_attached(timeout=30_000)
+    expect(chart).to_contain_text(waiting_for, timeout=30_000)
+    return chart.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")
+
+
+def test_kolada_series_on_trender_and_reference_lines_on_jamfor(page, app_server):
+    """Issue 19: Kolada's yearly values drawn beside ours with their source; riket and region lines on Jämför."""
+    page.goto(f"{app_server}/trender?kommun=1490&tema=Sjukhusv%C3%A5rd")
+    wait_settled(page)
+    names = _legend(page, "Kolada N20506: Riket")
+    assert {"Kolada N20506: Borås", "Kolada N20506: Riket"} <= set(names), names
+    expect(page.get_by_text("Källa: Kolada, N20506 – Oplanerade återinskrivningar bland äldre, andel (%)")).to_be_visible()
+    page.get_by_role("button", name="Skillnad mot vårt mått").first.click()
+    expect(page.get_by_text("Skillnad mot vår definition", exact=False).first).to_be_visible()
+    screenshot(page, "trender_kolada")
+
+    page.goto(f"{app_server}/jamfor?period=ar&tema=Sjukhusv%C3%A5rd")
+    wait_settled(page)
+    names = _legend(page, "(Kolada N20506)")
+    riket = [n for n in names if n.startswith("Riket ")]
+    assert len(riket) == 1 and riket[0].endswith("(Kolada N20506)"), names
+    year = riket[0].split()[1].rstrip(":")
+    assert riket[0] == f"Riket {year}: {_sample_kolada('N20506', '0000')[year]} (Kolada N20506)"
+    region = [n for n in names if n.startswith("Västra Götalands län ")]
+    assert region == [f"Västra Götalands län {year}: {_sample_kolada('N20506', '0014')[year]} (Kolada N20506)"], names
+    screenshot(page, "jamfor_kolada")

@@ -79,6 +79,13 @@ def test_kolada_series_per_kpi_and_area_in_order_for_one_sex():
     assert boras_series("M") == ()
 
 
+def test_a_chart_shows_one_series_per_area_municipality_region_riket():
+    from ui.references import one_per_area
+
+    assert [(s[0], s[1]) for s in one_per_area(boras_series())] == [("N20506", "1490"), ("U79092", "0014"),
+                                                                    ("N20506", "0000")]
+
+
 def test_the_kolada_table_has_a_row_per_area_and_kpi_and_swedish_numbers():
     from ui.references import kolada_table
 
@@ -158,8 +165,9 @@ def test_trender_draws_kolada_series_beside_ours_with_source_and_difference(kola
     assert not at.exception, at.exception
     assert at.selectbox(key="trend_indicator").value == "readmission_30d_65"
     # fixture values (synthetic): riket and Borås from N20506, the region and riket from U79092; Mark is not asked for
-    assert _kolada_traces(at) == {"Kolada N20506: Riket": [15.8, 16.1], "Kolada N20506: Borås": [14.9],
-                                  "Kolada U79092: Riket": [18.0], "Kolada U79092: Västra Götalands län": [17.6]}
+    # one series per area, from the first KPI with values for it (riket: N20506, not also U79092)
+    assert _kolada_traces(at) == {"Kolada N20506: Borås": [14.9], "Kolada U79092: Västra Götalands län": [17.6],
+                                  "Kolada N20506: Riket": [15.8, 16.1]}
     captions = [c.value.replace("\\", "") for c in at.caption]  # Markdown escapes removed
     assert any(c.startswith("Källa: Kolada, N20506 – Oplanerade återinskrivningar bland äldre, andel (%)") for c in captions)
     assert any(c.startswith("Källa: Kolada, U79092 – Patienter med oplanerad återinskrivning") for c in captions)
@@ -167,11 +175,11 @@ def test_trender_draws_kolada_series_beside_ours_with_source_and_difference(kola
     assert len(notes) == 2  # one click away: the popover beside each source line
     at.toggle(key="tab-1490-readmission_30d_65").set_value(True).run()
     table = next(d.value for d in at.dataframe if "Nyckeltal" in d.value.columns)
-    assert table.to_dict("list") == {
-        "Område": ["Riket", "Borås", "Riket", "Västra Götalands län"],
-        "Nyckeltal": ["N20506", "N20506", "U79092", "U79092"],
-        "2024": ["15,8", "14,9", "18,0", "17,6"],
-        "2025": ["16,1", "–", "–", "–"],
+    assert table.to_dict("list") == {  # the chart's series, as a table
+        "Område": ["Borås", "Västra Götalands län", "Riket"],
+        "Nyckeltal": ["N20506", "U79092", "N20506"],
+        "2024": ["14,9", "17,6", "15,8"],
+        "2025": ["–", "–", "16,1"],
     }
 
 
@@ -179,8 +187,8 @@ def test_trender_sex_filter_picks_koladas_k_and_m_values(kolada_app):
     at = _app({"kommun": "1490", "tema": "Sjukhusvård", "kon": "kvinnor"})
     at.switch_page("pages/trender.py").run()
     assert not at.exception, at.exception
-    assert _kolada_traces(at) == {"Kolada N20506: Riket": [16.1, 16.3], "Kolada N20506: Borås": [14.2],
-                                  "Kolada U79092: Riket": [17.5], "Kolada U79092: Västra Götalands län": [17.0]}
+    assert _kolada_traces(at) == {"Kolada N20506: Borås": [14.2], "Kolada U79092: Västra Götalands län": [17.0],
+                                  "Kolada N20506: Riket": [16.1, 16.3]}
     at = _app({"kommun": "1490", "tema": "Sjukhusvård", "kon": "man"})
     at.switch_page("pages/trender.py").run()
     traces = _kolada_traces(at)
