@@ -102,7 +102,25 @@ def main(argv: list[str] | None = None) -> int:
             print("Databasen innehåller redan data: exempeldata laddas inte.")
             return _finish_recompute(engine)
         args.paths, args.errors, args.no_recompute, args.user = [args.path], None, False, "exempeldata"
+        code = _import(args, engine)
+        if code == 0:
+            _sample_catalogue(engine)
+        return code
     return _import(args, engine)
+
+
+SAMPLE_CATALOGUE = Path(__file__).resolve().parents[1] / "sample_data" / "kolada_catalogue.json"
+
+
+def _sample_catalogue(engine) -> None:
+    """Demo mode: a small extract of Kolada's KPI catalogue (the KPIs of ../shared/spec/kolada.md with a single
+    id, their titles, levels, sex and latest year as listed there), so that the administrator's search works."""
+    from data_access.access import SYSTEM
+    from data_access.kolada import catalogue_stored_at, parse_catalogue, read_saved, store_catalogue
+
+    if catalogue_stored_at(engine) is None:
+        n = store_catalogue(parse_catalogue(read_saved(SAMPLE_CATALOGUE)), access=SYSTEM, engine=engine)
+        print(f"{n} nyckeltal ur Koladas katalog sparades (exempel för sökningen på Ladda upp data).")
 
 
 def _import(args, engine) -> int:

@@ -55,6 +55,10 @@ def test_in_demo_mode_an_empty_store_gets_the_sample(tmp_path, monkeypatch, caps
     assert cli.main(["load-sample", "--path", str(tmp_path / "sample")]) == 0
     engine = make_engine(url)
     assert not store_is_empty(engine)
+    # and the demo's extract of Kolada's KPI catalogue, for the administrator's search
+    from data_access.kolada import search_catalogue
+
+    assert list(search_catalogue("återinskriv", engine=engine)["kpi_id"]) == ["N20506", "U79092"]
     engine.dispose()
     assert cli.main(["load-sample", "--path", str(tmp_path / "sample")]) == 0
     assert "Databasen innehåller redan data" in capsys.readouterr().out

@@ -140,7 +140,8 @@ def download(page, button, app_server) -> Path:
     from playwright.sync_api import expect
 
     wait_settled(page)
-    expect(button).to_be_enabled()
+    expect(button).to_be_visible(timeout=60_000)  # a busy CI machine draws the lower part of a page late
+    expect(button).to_be_enabled(timeout=30_000)
     for attempt in (1, 2):
         try:
             with page.expect_download(timeout=20_000) as info:
