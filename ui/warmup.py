@@ -7,7 +7,7 @@ or the data were recomputed costs its first viewer the computation: on this
 machine about 350 ms for Översikt's 19 tiles, 150 ms for a Trender chart and its
 targets, 1 s for Månadsuppföljning. So the first page a viewer opens also queues,
 once per (store, stamp, scope, filters), the same computations for every other
-municipality the viewer may see (and the whole area): Översikt's tiles, Trender's
+municipality the viewer may see (and the whole area): Översikt's tiles (and their Kolada lines), Trender's
 first chart, Målgrupper's tiles and first chart, and for viewers who may open
 Månadsuppföljning, each municipality's latest month. A page that asks for a value
 the warm-up is computing waits for it (Streamlit computes a cached value once).
@@ -32,6 +32,7 @@ from data_access.access import may_see_page
 from data_access.settings import get_settings
 from metrics.cohorts import COHORT_IDS
 from ui.context import PageContext, cached_tiles, month_review, review_months, tile_key
+from ui.references import tile_lines
 from ui.trend import warm_chart
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,9 @@ def warm_now(ctx: PageContext) -> None:
     codes = ([] if ctx.viewer.municipalities is not None else ["ALL"]) + list(ctx.store.municipalities)
     ids = ctx.indicator_ids()
     cohorts = dataclasses.replace(ctx, filters=dataclasses.replace(ctx.filters, theme="Målgrupper"))
-    for code in codes:  # Översikt (and Trender's targets)
-        cached_tiles(ctx, code)
+    for code in codes:  # Översikt (and Trender's targets), with the tiles' Kolada lines
+        tiles = cached_tiles(ctx, code)
+        tile_lines(ctx.viewer, tuple(tiles["indicator_id"]), code, ctx.filters.sex)
     for code in codes:  # Trender's first chart
         if ids:
             warm_chart(ctx, ids[0], code, _target(ctx, code, ids[0]))
