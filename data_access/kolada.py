@@ -231,7 +231,7 @@ def fetch(
         seen.add(next_url)
         doc = _get_with_retries(get, next_url, timeout, retries, sleep)
         pages.append(doc)
-        next_url = parse_page(doc)[1] if isinstance(doc, dict) and "values" in doc else doc.get("next_page")
+        next_url = (doc.get("next_page") or None) if isinstance(doc, dict) else None
     return pages
 
 
@@ -471,6 +471,7 @@ def main(args) -> int:
 
     if getattr(args, "catalogue", False):
         return _catalogue_main(args)
+    ensure_schema(get_engine())  # a new store: the mappings table must exist before it is read
     mapping = effective_mapping(get_engine())
     for pair in getattr(args, "map", None) or []:
         kpi, _, indicator = pair.partition("=")

@@ -90,7 +90,7 @@ def areas_for(municipality_codes: Iterable[str]) -> list[str]:
 
 NATION_NAME = "Riket"
 # Kolada's series are drawn in one dark colour with open markers (the SPC points are filled); the shape
-# and the dash say which area, the legend says which KPI (meaning never by colour alone).
+# says which area, the legend names the KPI and the area (meaning never by colour alone).
 KOLADA_COLOUR = "#5D3A9B"
 AREA_STYLE = {"municipality": "diamond-open", "region": "square-open", "nation": "triangle-up-open"}
 

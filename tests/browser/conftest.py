@@ -131,10 +131,10 @@ def server_log_tail(url: str, chars: int = 3000) -> str:
 def download(page, button, app_server) -> Path:
     """Click a deferred download button and return the downloaded file's path.
 
-    Streamlit 1.67 makes the file on click, by a request that names the button of the run the page shows.
-    Once in CI (both cores busy) no download came within 30 s and the cause could not be seen; so the page
-    is settled first, a lost click is tried once more with a warning that carries the server log, and two
-    lost clicks fail with it.
+    Streamlit 1.67 makes a deferred file on click, by a request that names the button of the run the page
+    shows. Under load it sometimes drops it ("Deferred file … not found" in the server log; a user would
+    click again). So the page is settled first, a lost click is tried once more with a warning that carries
+    the server log, and two lost clicks fail with it. (``ui.exports`` now makes the small CSV with the page.)
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect

@@ -209,6 +209,15 @@ def test_cli_imports_two_saved_pages_with_the_default_mapping(sqlite_store, monk
         assert conn.execute(select(ImportLog.user_name)).scalar_one() == "lisa"
 
 
+def test_cli_imports_into_a_new_store_without_a_traceback(tmp_path, monkeypatch, capsys):
+    from data_access.db import make_engine
+
+    fresh = make_engine(f"sqlite:///{tmp_path / 'new.db'}")  # never migrated: the CLI creates the schema
+    assert _cli(fresh, monkeypatch, "kolada", "--file", str(FIXTURES / "saved_two_pages.json")) == 0
+    assert as_keys(stored(fresh)) == EXPECTED
+    fresh.dispose()
+
+
 def test_cli_imports_a_saved_list_of_pages_the_same_way(sqlite_store, monkeypatch, capsys):
     assert _cli(sqlite_store, monkeypatch, "kolada", "--file", str(FIXTURES / "saved_two_pages.json")) == 0
     assert as_keys(stored(sqlite_store)) == EXPECTED
