@@ -304,20 +304,21 @@ def store_catalogue(frame: pd.DataFrame, *, access: AccessContext, engine: Engin
 
 
 def search_catalogue(text: str = "", *, engine: Engine | None = None, limit: int = 200) -> pd.DataFrame:
-    """Stored KPIs whose id or title contains every word of ``text`` (case-insensitive), by id."""
+    """Stored KPIs whose id or title contains every word of ``text`` (case-insensitive), by id.
+
+    The words are matched in Python (:func:`filter_catalogue`), not with SQL ``lower``: SQLite's lowers only
+    ASCII, so "älder" would miss a title that begins "Äldre". The catalogue is a few thousand rows.
+    """
     engine = engine or get_engine()
     k = KoladaKpi
-    stmt = select(k.kpi_id, k.title, k.level, k.by_sex, k.latest_year, k.description)
-    for word in text.split():
-        pattern = f"%{word.lower()}%"
-        stmt = stmt.where(or_(func.lower(k.kpi_id).like(pattern), func.lower(k.title).like(pattern)))
+    columns = ["kpi_id", "title", "level", "by_sex", "latest_year", "description"]
     with engine.connect() as conn:
-        rows = conn.execute(stmt.order_by(k.kpi_id).limit(limit)).all()
-    return pd.DataFrame(rows, columns=["kpi_id", "title", "level", "by_sex", "latest_year", "description"])
+        rows = conn.execute(select(*[getattr(k, c) for c in columns]).order_by(k.kpi_id)).all()
+    return filter_catalogue(pd.DataFrame(rows, columns=columns), text).head(limit).reset_index(drop=True)
 
 
 def filter_catalogue(frame: pd.DataFrame, text: str = "") -> pd.DataFrame:
-    """The rows of a parsed catalogue whose id or title contains every word of ``text`` (as the stored search)."""
+    """The rows of a catalogue whose id or title contains every word of ``text`` (case-insensitive, any script)."""
     mask = pd.Series(True, index=frame.index)
     haystack = (frame["kpi_id"] + " " + frame["title"]).str.lower()
     for word in text.lower().split():

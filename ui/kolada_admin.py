@@ -93,7 +93,7 @@ def kolada_mapping_section(viewer: AccessContext) -> None:
     if stored_at is not None:
         text = st.text_input("Sök i katalogen (id eller ord i titeln)", key="kolada_search",
                              placeholder="t.ex. återinskriv eller akutmottagning 80")
-        found = search_catalogue(text, engine=eng, limit=200) if text.strip() else search_catalogue("", engine=eng, limit=0)
+        found = search_catalogue(text, engine=eng, limit=200 if text.strip() else 0)  # nothing until asked
         if text.strip():
             st.caption(f"{len(found)} nyckeltal matchar" + (" (de 200 första visas)." if len(found) == 200 else "."))
             st.dataframe(catalogue_table(found), hide_index=True, key="kolada_search_table")

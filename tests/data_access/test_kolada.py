@@ -319,6 +319,15 @@ def test_admin_maps_a_catalogue_kpi_with_who_and_when_and_the_import_uses_it(sto
     assert "U79135" not in kolada.effective_mapping(store)
 
 
+def test_the_stored_search_lowers_swedish_letters_too(store):
+    """SQLite's lower() leaves Ä as it is; the search must still find "Äldre…" when asked for "äldre"."""
+    doc = {"values": [{"id": "X00001", "title": "Äldre med hemtjänst, andel (%)", "municipality_type": "K"},
+                      {"id": "X00002", "title": "Övrigt", "municipality_type": "K"}]}
+    kolada.store_catalogue(kolada.parse_catalogue([doc]), access=SYSTEM, engine=store)
+    assert list(kolada.search_catalogue("äldre HEMTJÄNST", engine=store)["kpi_id"]) == ["X00001"]
+    assert list(kolada.search_catalogue("", engine=store, limit=1)["kpi_id"]) == ["X00001"]
+
+
 def test_nothing_is_mapped_automatically(store):
     kolada.store_catalogue(kolada.parse_catalogue(catalogue_pages()), access=SYSTEM, engine=store)
     assert kolada.app_mappings(store).empty
