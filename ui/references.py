@@ -161,7 +161,8 @@ def one_per_area(series: Iterable[KoladaSeries]) -> tuple[KoladaSeries, ...]:
     that the municipality, the region and riket are one marked series each, in that order."""
     chosen: dict[str, KoladaSeries] = {}
     for s in series:
-        chosen.setdefault(s[1], s)
+        if s[4]:  # a series cut to years before the period may have none left
+            chosen.setdefault(s[1], s)
     return tuple(sorted(chosen.values(), key=lambda s: _AREA_RANK[s[3]]))  # stable: areas_for order within a kind
 
 
@@ -229,12 +230,9 @@ def kolada_caption(key: tuple, series: Iterable[KoladaSeries]) -> None:
 def latest_by_area(series: Iterable[KoladaSeries], kinds: tuple[str, ...] = ("nation", "region")) -> list[tuple]:
     """(area name, kind, KPI, year, value) of each area's latest Kolada year, the first KPI (mapping order) with a
     value for that area; riket first, then regions."""
-    seen: dict[str, tuple] = {}
-    for kpi, code, name, kind, points in series:
-        if kind in kinds and code not in seen and points:
-            year, value = points[-1]
-            seen[code] = (name, kind, kpi, year, value)
-    return sorted(seen.values(), key=lambda r: (kinds.index(r[1]), r[0]))
+    latest = [(name, kind, kpi, *points[-1]) for kpi, _code, name, kind, points in one_per_area(series)
+              if kind in kinds]  # fmt: skip
+    return sorted(latest, key=lambda r: (kinds.index(r[1]), r[0]))
 
 
 def tile_line(series: Iterable[KoladaSeries], unit: str) -> str:
