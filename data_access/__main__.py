@@ -1,4 +1,9 @@
-"""Command line: ``python -m data_access import PATH...``, ``migrate`` and ``kolada``.
+"""Command line: ``python -m data_access import PATH...``, ``migrate``, ``kolada`` and ``pseudonymise``.
+
+``python -m data_access pseudonymise --new-key KEYFILE`` and ``pseudonymise --key-file KEYFILE
+--out DIR PATH...``: the suppliers' tool that turns personnummer into the samverkan's keyed
+pseudonyms before delivery (:mod:`data_access.pseudonymise`, docs/pseudonymisering.md). It
+touches no store. Exit codes: 0 = written, 1 = rejected (nothing written), 2 = usage error.
 
 ``python -m data_access kolada --file saved.json`` imports a saved Kolada
 API v3 answer into ``indicator_values`` (T, K and M); ``--fetch --kpi ID,... --years
@@ -64,6 +69,24 @@ def main(argv: list[str] | None = None) -> int:
                      help="Lista Koladas nyckeltal (id, titel, nivå, kön, senaste år) ur --file, --fetch eller den "
                           "sparade katalogen; en läst katalog sparas för sökningen i appen.")
     kol.add_argument("--search", help="Med --catalogue: visa bara nyckeltal vars id eller titel innehåller orden.")
+    pse = sub.add_parser(
+        "pseudonymise",
+        help="Byt personnummer mot samverkans nyckelade pseudonymer före leverans (körs hos leverantören).",
+        description="Läser tabeller enligt datakontraktet där person_id ersatts av personnummer och skriver samma "
+        "tabeller med person_id = HMAC-SHA256 med samverkans nyckel. Se docs/pseudonymisering.md.",
+    )
+    keys = pse.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--new-key", type=Path, metavar="NYCKELFIL", help="Skapa en ny nyckel (32 slumpbyte, rättigheter 600).")
+    keys.add_argument("--key-file", type=Path, metavar="NYCKELFIL", help="Samverkans gemensamma nyckel.")
+    pse.add_argument("--out", type=Path, metavar="UTMAPP", help="Mapp för de pseudonymiserade tabellerna.")
+    pse.add_argument("--reference-date", type=_iso_date, metavar="ÅÅÅÅ-MM-DD",
+                     help="Uttagets datum, för seklet i tiosiffriga nummer (standard: i dag).")
+    pse.add_argument("--column", default="personnummer", help="Rubriken på kolumnen med personnumret (standard: personnummer).")
+    pse.add_argument("--allow-reserve", action="store_true",
+                     help="Pseudonymisera reservnummer som de är skrivna (versaler, utan mellanslag) i stället för att avvisa dem.")
+    pse.add_argument("--errors", type=Path, default=None, metavar="FELFIL",
+                     help="Skriv alla fel till denna CSV-fil (standard: pseudonymiseringsfel.csv).")
+    pse.add_argument("paths", nargs="*", type=Path, metavar="SÖKVÄG")
     seed = sub.add_parser("load-sample", help="Ladda exempeldata om databasen är tom (bara i demoläge, DEMO=1).")
     seed.add_argument("--path", type=Path, default=Path(__file__).resolve().parents[1] / "sample_data" / "default")
     health = sub.add_parser("health", help="Kontrollera att appen kan visa sidor: skriver ok (0) eller fel (1).")
@@ -73,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="Svara i stället på GET /halsa på den porten: 200 ok eller 503 med felen (för proxyn).")
     health.add_argument("--host", default="127.0.0.1", help="Adress för --serve (standard 127.0.0.1).")
     args = parser.parse_args(argv)
+    if args.command == "pseudonymise":  # runs at the supplier: no store, no settings
+        from data_access.pseudonymise import run as pseudonymise
+
+        if args.key_file and (args.out is None or not args.paths):
+            parser.error("--key-file kräver --out UTMAPP och minst en fil eller mapp.")
+        if args.new_key and (args.out or args.paths):
+            parser.error("--new-key skapar bara en nyckel; pseudonymisera i en egen körning med --key-file.")
+        return pseudonymise(args)
 
     from data_access.db import get_engine, upgrade
 
@@ -161,6 +192,15 @@ def _finish_recompute(engine) -> int:
         if summary:
             print(summary)
     return 0
+
+
+def _iso_date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' är inget datum: skriv ÅÅÅÅ-MM-DD.") from None
 
 
 def run() -> int:

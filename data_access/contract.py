@@ -55,6 +55,8 @@ class Table:
     order_checks: tuple[tuple[str, str], ...] = ()
     # Columns that must be empty together (e.g. still admitted)
     paired_empty: tuple[tuple[str, str], ...] = ()
+    # The column whose day ``age`` is counted on (exact age at the event; the pseudonymisation tool fills it)
+    age_at: str | None = None
     description: str = ""
     column_map: dict[str, Column] = field(init=False, repr=False, compare=False)
 
@@ -114,6 +116,7 @@ TABLES: dict[str, Table] = {
             ),
             key=("stay_id",),
             order_checks=(("discharge_time", "admission_time"),),
+            age_at="admission_time",
             paired_empty=(("discharge_time", "discharge_to"),),
         ),
         Table(
@@ -138,6 +141,7 @@ TABLES: dict[str, Table] = {
                 Column("admitted", "bool", swedish="inlagd"),
             ),
             key=("visit_id",),
+            age_at="arrival_time",
         ),
         Table(
             "home_care_enrolments",

@@ -123,9 +123,9 @@ class ValidationFailed(Exception):
         self.errors = list(errors)
         super().__init__(self.report(limit=5))
 
-    def report(self, limit: int = 100) -> str:
+    def report(self, limit: int = 100, title: str = "Importen avbröts", outcome: str = "Ingenting har sparats.") -> str:
         shown = self.errors[:limit]
-        lines = [f"Importen avbröts: {len(self.errors)} fel hittades. Ingenting har sparats."]
+        lines = [f"{title}: {len(self.errors)} fel hittades. {outcome}"]
         lines += [f"  {issue}" for issue in shown]
         if len(self.errors) > limit:
             lines.append(f"  … och {len(self.errors) - limit} fel till (se fellistan).")
