@@ -34,7 +34,7 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,6 +186,7 @@ class Source:
     source_name: str  # the file stem or sheet name the table was named by
     header: list[str]  # normalised
     chunks: Iterator[tuple[int, pd.DataFrame]]  # (spreadsheet row of the first row, text cells)
+    close: Callable[[], None] = lambda: None  # releases the workbook
 
 
 def _line_blocks(path: Path, size: int | None = None) -> Iterator[bytes]:
@@ -326,7 +327,8 @@ def _xlsx_sources(path: Path, limits: ReadLimits) -> list[Source]:
         header_row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), None) or ()
         width = max((i + 1 for i, h in enumerate(header_row) if h is not None), default=0)
         header = [normalise_header(h) if h is not None else f"_tom_{i}" for i, h in enumerate(header_row[:width])]
-        out.append(Source(path, name, table_for_name(ws.title), ws.title, header, _sheet_chunks(ws, width, header, name, limits)))
+        out.append(Source(path, name, table_for_name(ws.title), ws.title, header,
+                          _sheet_chunks(ws, width, header, name, limits), wb.close))
     return out
 
 
@@ -607,7 +609,9 @@ def pseudonymise(
     written: list[Written] = []
     try:
         for source, output, out_name in plans:
-            counts = Counts(dropped=[h for h in source.header if h not in output and h != normalise_header(options.column)])
+            skipped = {normalise_header(options.column)}
+            counts = Counts(dropped=[h for h in source.header if h not in output and h not in skipped
+                                     and not h.startswith("_tom_")])
             writer = None
             schema = pa.schema([(name, pa.string()) for name in output])
             try:
@@ -624,6 +628,9 @@ def pseudonymise(
                     errors.append(ValidationIssue(source.file_name, None, None, "Filen innehåller inga datarader."))
             except ValidationFailed as failed:
                 errors.extend(failed.errors)
+            except Exception as exc:  # noqa: BLE001 - a message, never a trace (whose text could quote a cell)
+                errors.append(ValidationIssue(source.file_name, None, None,
+                                              f"Filen kunde inte läsas ({type(exc).__name__})."))
             finally:
                 if writer is not None:
                     writer.close()
@@ -636,6 +643,8 @@ def pseudonymise(
         return written, [], warnings
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        for source in found:
+            source.close()
 
 
 def _arrow(columns: dict[str, object], schema):

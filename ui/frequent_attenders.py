@@ -88,7 +88,8 @@ def frequent_attender_list_section(viewer: AccessContext) -> None:
         file_name=f"mangsokare_{day:%Y-%m-%d}.csv", mime="text/csv", key="fa_export", on_click="ignore",
         help="Exporten loggas med ditt användarnamn, tid och antal rader.",
     )
-    st.caption("Pseudonymen är leverantörens person-id; koppling till person görs bara i journalsystemet.")
+    st.caption("Pseudonymen är samverkans nyckelade person-id; bara leverantörernas dataansvariga kan koppla den "
+               "till en person, via de levererade filernas id i källsystemet.")
 
 
 @st.cache_data(ttl=30, show_spinner=False)
