@@ -11,7 +11,7 @@ The rules (Skatteverket: SKV 704 *Personnummer*, SKV 707 *Samordningsnummer*):
   extract): ``-`` or no separator means younger than 100 years on that date, ``+`` means 100 or
   older. A twelve-digit number must not be born after the reference date.
 * The date must exist (29 February only in leap years of the full year); the birth number
-  ``NNN`` is never 000.
+  ``NNN`` is never 000; a twelve-digit number's century is 18 or later.
 * Sex: the second-to-last digit (the last of ``NNN``) is odd for men (M), even for women (K).
 
 Why not the ``personnummer`` package from PyPI for all of it: it covers the check digit, dates,
@@ -49,6 +49,7 @@ NINE_DIGITS = (
 )
 NO_DATE = "Datumet i numret finns inte (månad 01–12, dagen ska finnas i månaden; samordningsnummer har dag + 60)."
 BIRTH_NUMBER_000 = "Födelsenumret (siffrorna 7–9 i det tiosiffriga numret) är 000, som aldrig används."
+CENTURY = "Ett tolvsiffrigt nummer börjar med århundradet (19 eller 20; aldrig före 18)."
 CHECK_DIGIT = "Kontrollsiffran stämmer inte (den sista siffran räknas fram med Luhn-algoritmen ur de nio före)."
 
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)  # by month
@@ -95,6 +96,8 @@ def parse(values: pd.Series | list, reference_date: dt.date) -> Parsed:
 
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype="object")
     arr = pa.array(series.astype("str"), type=pa.string(), from_pandas=True)  # a chunk: far below 2 GB
+    if isinstance(arr, pa.ChunkedArray):  # a Series built by pd.concat holds several Arrow chunks
+        arr = arr.combine_chunks()
     n = len(arr)
     trimmed = pc.utf8_trim_whitespace(arr)
     missing = _np(pc.fill_null(pc.equal(trimmed, ""), True))
@@ -134,7 +137,9 @@ def parse(values: pd.Series | list, reference_date: dt.date) -> Parsed:
     after_reference_day = (month * 100 + day) > (ref.month * 100 + ref.day)
     year = np.where((year == ref.year) & after_reference_day, year - 100, year)
     year = np.where(plus, year - 100, year)
-    year = np.where(long_form, (given_century[:, 0] * 10 + given_century[:, 1]) * 100 + yy, year)
+    century = given_century[:, 0] * 10 + given_century[:, 1]
+    year = np.where(long_form, century * 100 + yy, year)
+    century_ok = ~long_form | (century >= 18)  # the upper end is the reference date's (not_future)
 
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_ok = (month >= 1) & (month <= 12)
@@ -151,6 +156,7 @@ def parse(values: pd.Series | list, reference_date: dt.date) -> Parsed:
     why[~birth_number_ok] = BIRTH_NUMBER_000
     why[~date_ok] = NO_DATE
     why[date_ok & ~not_future] = future_message(ref)
+    why[~century_ok] = CENTURY
     reason[rows] = why
     ok = pd.isna(why)
 

@@ -604,8 +604,13 @@ def pseudonymise(
             continue
         names[out_name] = source.file_name
         plans.append((source, output, out_name))
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    if out_dir.exists() and not out_dir.is_dir():
+        raise Refused(f"Utmappen {out_dir} är en fil, inte en mapp. Välj en mapp med --out.")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    except OSError as exc:
+        raise Refused(f"Utmappen {out_dir} kan inte skapas ({exc.strerror}).") from None
     written: list[Written] = []
     try:
         for source, output, out_name in plans:

@@ -351,6 +351,14 @@ def test_the_output_never_overwrites_an_input(tmp_path, key_file, capsys):
     assert src.read_bytes() == before
 
 
+def test_an_out_path_that_is_a_file_is_refused(tmp_path, key_file, capsys):
+    src = write_csv(tmp_path / "in" / "hospital_stays.csv", STAY_HEADER, [stay("S1", MAN, "2025-08-11 08:00")])
+    (tmp_path / "ut").write_text("x")
+    assert run(tmp_path, key_file, src) == 1
+    assert "är en fil, inte en mapp" in capsys.readouterr().err
+    assert (tmp_path / "ut").read_text() == "x"
+
+
 def test_the_key_appears_nowhere(tmp_path, key_file):
     src = write_csv(tmp_path / "in" / "hospital_stays.csv", STAY_HEADER,
                     [stay("S1", MAN, "2025-08-11 08:00"), stay("S2", "fel", "2025-08-11 08:00")])
