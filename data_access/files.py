@@ -145,7 +145,12 @@ _CP1252_UNDEFINED = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 _MOJIBAKE_EXAMPLE = "som 'Ã¥' för 'å'"
 
 
-def _utf8_counts(body: bytes) -> tuple[int, int]:
+def has_mojibake(text: str) -> bool:
+    """Whether ``text`` holds UTF-8 decoded as Windows-1252 or Latin-1 ('Ã¥' for 'å'); see :func:`decode_bytes`."""
+    return any(lead in text for lead in _MOJIBAKE_LEADS) and _MOJIBAKE_RE.search(text) is not None
+
+
+def utf8_counts(body: bytes) -> tuple[int, int]:
     """(well-formed multi-byte UTF-8 sequences, other bytes ≥ 0x80) in ``body``, vectorised.
 
     A Windows-1252 file has almost no well-formed sequences (a Swedish letter is one byte ≥ 0xC0
@@ -236,7 +241,7 @@ def decode_bytes(data: bytes, file_name: str = "") -> str:
 
 def _decode_not_utf8(body: bytes, file_name: str, bom: bool) -> str:
     """Windows-1252 text for a file that is not valid UTF-8, or :class:`ValidationFailed`."""
-    sequences, other = _utf8_counts(body)
+    sequences, other = utf8_counts(body)
     if bom or (sequences and sequences >= other):
         # UTF-8 with bytes that are not UTF-8: name them, never guess.
         text = body.decode("utf-8", errors="replace")
@@ -348,7 +353,7 @@ def _oversized_cells(
     return _capped(issues, file_name, len(issues), "för långa celler")
 
 
-def _column_names(header: list[str]) -> list[str]:
+def column_names(header: list[str]) -> list[str]:
     """Header names as messages show them (normalised; an empty one by its position)."""
     return [normalise_header(h) or f"nr {i + 1}" for i, h in enumerate(header)]
 
@@ -380,7 +385,7 @@ def read_csv_text(text: str, *, file_name: str = "", limits: ReadLimits | None =
         )
     if not header:
         _refuse(file_name, "Filen är tom: den saknar rubrikrad och data.")
-    shown = _column_names(header)
+    shown = column_names(header)
     long_names = [(i, len(h)) for i, h in enumerate(header) if len(h) > limits.max_cell_chars]
     if long_names:
         i, n = long_names[0]
@@ -679,7 +684,7 @@ def _sheet_frame(ws, file_name: str, limits: ReadLimits) -> pd.DataFrame:
             )
         if row_number * width > limits.xlsx_max_cells:
             _refuse(file_name, _cells_message(row_number, width, limits), row=row_number)
-        data.append([_excel_cell_text(v) for v in row])
+        data.append([excel_cell_text(v) for v in row])
     frame = pd.DataFrame(data, columns=names, dtype="str")
     # Trailing fully empty rows are common in spreadsheets.
     if len(frame):
@@ -687,7 +692,7 @@ def _sheet_frame(ws, file_name: str, limits: ReadLimits) -> pd.DataFrame:
         last = filled[filled].index.max() if filled.any() else -1
         frame = frame.iloc[: last + 1]
     columns = []
-    for j, name in enumerate(_column_names([str(h) if h is not None else "" for h in header[:width]])):
+    for j, name in enumerate(column_names([str(h) if h is not None else "" for h in header[:width]])):
         lengths = frame.iloc[:, j].str.len().fillna(0).to_numpy(dtype=np.int64)
         if len(lengths) and lengths.max() > limits.max_cell_chars:
             columns.append((name, lengths))
@@ -696,7 +701,7 @@ def _sheet_frame(ws, file_name: str, limits: ReadLimits) -> pd.DataFrame:
     return frame
 
 
-def _excel_cell_text(value: object) -> str | None:
+def excel_cell_text(value: object) -> str | None:
     """Excel cells arrive typed; turn them into the text a CSV would hold."""
     import datetime as dt
 

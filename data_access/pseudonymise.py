@@ -43,21 +43,20 @@ import pandas as pd
 
 from data_access.contract import TABLES, Table
 from data_access.files import (
-    _MOJIBAKE_LEADS,
-    _MOJIBAKE_RE,
     SUPPORTED_SUFFIXES,
     UTF8_BOM,
     ReadLimits,
-    _column_names,
-    _excel_cell_text,
-    _utf8_counts,
     check_workbook,
+    column_names,
     decode_bytes,
     detect_separator,
+    excel_cell_text,
     expand_paths,
+    has_mojibake,
     normalise_header,
     read_path,
     table_for_name,
+    utf8_counts,
 )
 from data_access.pnr import MISSING, exact_age, parse, reserve_form
 from data_access.validation import (
@@ -221,7 +220,7 @@ def _csv_encoding(path: Path, file_name: str) -> str:
             bom, block = True, block[len(UTF8_BOM):]
         if b"\x00" in block:
             refuse()
-        s, o = _utf8_counts(block)
+        s, o = utf8_counts(block)
         sequences, other = sequences + s, other + o
         if utf8:
             try:
@@ -229,7 +228,7 @@ def _csv_encoding(path: Path, file_name: str) -> str:
             except UnicodeDecodeError:
                 utf8 = False
             else:
-                if _mojibake(text):
+                if has_mojibake(text):
                     refuse()
     if utf8:
         return "utf-8"
@@ -240,13 +239,10 @@ def _csv_encoding(path: Path, file_name: str) -> str:
             text = block.decode("cp1252")
         except UnicodeDecodeError:
             refuse()
-        if _mojibake(text):
+        if has_mojibake(text):
             refuse()
     return "cp1252"
 
-
-def _mojibake(text: str) -> bool:
-    return any(lead in text for lead in _MOJIBAKE_LEADS) and _MOJIBAKE_RE.search(text) is not None
 
 
 def _csv_source(path: Path, limits: ReadLimits) -> Source:
@@ -268,7 +264,7 @@ def _csv_source(path: Path, limits: ReadLimits) -> Source:
         raise ValidationFailed([ValidationIssue(path.name, 1, None, "Rubrikraden kunde inte läsas.")])
     names = [f"c{i}" for i in range(len(header))]
     normalised = [normalise_header(h) for h in header]
-    shown = _column_names(header)
+    shown = column_names(header)
 
     def chunks() -> Iterator[tuple[int, pd.DataFrame]]:
         ragged: list[int] = []
@@ -340,7 +336,7 @@ def _sheet_chunks(ws, width: int, header: list[str], file_name: str, limits: Rea
     first = 2
     empty_run: list[list[str | None]] = []
     for number, values in enumerate(ws.iter_rows(min_row=2, max_row=limits.xlsx_max_rows + 1, max_col=width, values_only=True), start=2):
-        cells = [_excel_cell_text(v) for v in values] + [None] * (width - len(values))
+        cells = [excel_cell_text(v) for v in values] + [None] * (width - len(values))
         if any(len(c) > limits.max_cell_chars for c in cells if c is not None):
             raise ValidationFailed([ValidationIssue(file_name, number, None, f"En cell är längre än {limits.max_cell_chars} tecken.")])
         if all(c is None for c in cells):

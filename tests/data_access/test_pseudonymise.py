@@ -374,3 +374,19 @@ def test_the_key_appears_nowhere(tmp_path, key_file):
         seen += [proc.stdout, proc.stderr, (tmp_path / "ut" / "hospital_stays.csv").read_bytes()]
     for blob in seen:
         assert KEY not in blob and KEY.hex().encode() not in blob and KEY.hex().upper().encode() not in blob
+
+
+def test_unreadable_csv_gets_the_imports_own_messages(tmp_path, key_file, capsys):
+    src = tmp_path / "in"
+    write_csv(src / "hospital_stays.csv", STAY_HEADER,
+              [stay("S1", MAN, "2025-08-11 08:00"), ["S2", MAN, "1490"]])  # a row with 3 fields
+    sip = src / "sip.csv"
+    sip.write_bytes("sip_id,personnummer,municipality_code,sip_date\nP1,x,1490,2025-01-01\nP2,y,VÃ¥rgÃ¥rda,\n"
+                    .encode("utf-8"))
+    (src / "ed_visits.csv").write_bytes("visit_id\x00,x\n".encode("utf-16-le"))
+    assert run(tmp_path, key_file, src) == 1
+    err = capsys.readouterr().err
+    assert "hospital_stays.csv, rad 3: Raden har 3 fält men rubrikraden har 8" in err
+    assert "sip.csv, rad 3, kolumn municipality_code: Texten ser ut som felavkodad UTF-8" in err
+    assert "ed_visits.csv: Filen innehåller nolltecken" in err
+    assert not (tmp_path / "ut").exists()
