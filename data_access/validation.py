@@ -392,7 +392,8 @@ def _check_personnummer(stripped: dict[str, pd.Series], table: Table, out: _Coll
         if s is None:
             continue
         if name == table.person_column:
-            advice = "Byt till den pseudonyma nyckeln."
+            advice = ("Byt till samverkans pseudonym: kör `python -m data_access pseudonymise` med den gemensamma "
+                      "nyckeln före leveransen (docs/pseudonymisering.md).")
         elif name in table.key:
             advice = "Använd ett id som inte innehåller något personnummer."
         else:
