@@ -198,14 +198,28 @@ def reserve_form(values: pd.Series) -> pd.Series:
     return values.astype("str").str.replace(r"\s+", "", regex=True).str.upper()
 
 
-def exact_age(birth: np.ndarray, on: pd.Series) -> pd.Series:
-    """Whole years from ``birth`` (datetime64[D]) to the day of ``on`` (timestamps), missing where either is.
+def exact_age(birth: np.ndarray, on) -> pd.Series:
+    """Whole years from ``birth`` to the day of ``on`` (dates or timestamps), missing where either is.
 
     A year is completed on the birthday; a person born on 29 February completes it on 1 March in
-    years that are not leap years.
+    years that are not leap years. Vectorised with numpy's calendar units.
     """
-    day = pd.to_datetime(on).dt.normalize()
-    born = pd.Series(pd.to_datetime(birth), index=day.index)
-    years = day.dt.year - born.dt.year
-    before_birthday = (day.dt.month * 100 + day.dt.day) < (born.dt.month * 100 + born.dt.day)
-    return (years - before_birthday.astype("Int64")).astype("Int64")
+    index = on.index if isinstance(on, pd.Series) else None
+    day = np.asarray(pd.to_datetime(on), dtype="datetime64[D]")
+    born = np.asarray(birth, dtype="datetime64[D]")
+    missing = np.isnat(day) | np.isnat(born)
+    day_y, day_md = _year_and_month_day(day)
+    born_y, born_md = _year_and_month_day(born)
+    years = day_y - born_y - (day_md < born_md)
+    result = pd.array(years, dtype="Int64")
+    result[missing] = pd.NA
+    return pd.Series(result, index=index)
+
+
+def _year_and_month_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(year, month × 100 + day) of datetime64[D] values (garbage where NaT; masked by the caller)."""
+    years = days.astype("datetime64[Y]")
+    months = days.astype("datetime64[M]")
+    month = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
+    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return years.astype(np.int64) + 1970, month * 100 + day

@@ -73,7 +73,11 @@ from data_access.validation import (
 KEY_BYTES = 32
 PSEUDONYM_HEX = 32  # 128 bits of the HMAC: no two persons of any realistic register share one
 KEY_ID_TEXT = b"indikatorvy nyckel-id"
-CHUNK_BYTES = 8 << 20  # CSV read per block of this size
+# CSV is parsed in blocks of READ_BLOCK_BYTES (pyarrow reads up to 32 blocks ahead, so this bounds
+# the memory) and handled in chunks of about CHUNK_BYTES of parsed text (so that the per-chunk
+# overhead of pandas and numpy stays small).
+READ_BLOCK_BYTES = 1 << 20
+CHUNK_BYTES = 8 << 20
 XLSX_CHUNK_ROWS = 50_000
 MAX_SHOWN = 100
 DEFAULT_ERRORS = Path("pseudonymiseringsfel.csv")
@@ -275,31 +279,49 @@ def _csv_source(path: Path, limits: ReadLimits) -> Source:
 
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=CHUNK_BYTES, encoding=encoding),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=READ_BLOCK_BYTES,
+                                           encoding=encoding),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, null_values=[""], strings_can_be_null=True
             ),
         )
-        row = 2
-        for batch in reader:
+
+        def check(batch) -> None:
             if ragged:  # the import's reader names the rows (the whole file, on this error path only)
                 read_path(path, limits)
                 raise ValidationFailed([ValidationIssue(path.name, None, None, "En rad har fel antal fält.")])
-            too_long = [
-                (shown[j], column) for j, column in enumerate(batch.columns)
-                if (longest := _max_length(column)) is not None and longest > limits.max_cell_chars
-            ]
-            if too_long:
-                read_path(path, limits)
-                raise ValidationFailed([ValidationIssue(path.name, None, too_long[0][0], "En cell är för lång.")])
-            frame = batch.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=float("nan"))}.get)
+            for j, column in enumerate(batch.columns):
+                longest = _max_length(column)
+                if longest is not None and longest > limits.max_cell_chars:
+                    read_path(path, limits)
+                    raise ValidationFailed([ValidationIssue(path.name, None, shown[j], "En cell är för lång.")])
+
+        def frame_of(batches) -> pd.DataFrame:
+            table = pa.Table.from_batches(batches)
+            frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=float("nan"))}.get)
             frame.columns = normalised
-            yield row, frame
-            row += batch.num_rows
+            return frame
+
+        row, pending, size = 2, [], 0
+        try:
+            for batch in reader:
+                check(batch)
+                pending.append(batch)
+                size += batch.nbytes
+                if size >= CHUNK_BYTES:
+                    frame = frame_of(pending)
+                    pending, size = [], 0
+                    yield row, frame
+                    row += len(frame)
+        except pa.ArrowInvalid:  # e.g. a row longer than a block: the import's reader says what is wrong
+            read_path(path, limits)
+            raise
         if ragged:
             read_path(path, limits)
             raise ValidationFailed([ValidationIssue(path.name, None, None, "En rad har fel antal fält.")])
+        if pending:
+            yield row, frame_of(pending)
 
     return Source(path, path.name, table_for_name(path.name), path.stem, normalised, chunks())
 
@@ -539,10 +561,8 @@ def _fill(out, frame, table: Table, parsed, valid, rows, source, counts: Counts,
         given = _stripped(frame, "age")
         fill = given.isna().to_numpy() & valid
         if fill.any():
-            when = _stripped(frame, table.age_at)
-            ok = when.str.match(TIMESTAMP_RE).fillna(False) | when.str.match(DATE_RE).fillna(False)
-            day = pd.to_datetime(when.where(ok).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-            unreadable = fill & day.isna().to_numpy()
+            day = _event_day(_stripped(frame, table.age_at))
+            unreadable = fill & np.isnat(day)
             swedish = table.column_map[table.age_at].swedish
             add(unreadable, "age", f"Åldern kan inte räknas fram: {swedish} ({table.age_at}) saknas eller är ingen "
                                    "giltig tidpunkt (ÅÅÅÅ-MM-DD TT:MM).")
@@ -553,6 +573,17 @@ def _fill(out, frame, table: Table, parsed, valid, rows, source, counts: Counts,
             done = fill & ~unreadable & ~before
             out["age"] = np.where(done, ages, given.to_numpy(dtype=object))
             counts.filled["age"] = counts.filled.get("age", 0) + int(done.sum())
+
+
+def _event_day(when: pd.Series) -> np.ndarray:
+    """The day (datetime64[D]) of each date or timestamp the contract accepts; NaT where it is none."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ok = (when.str.match(TIMESTAMP_RE) | when.str.match(DATE_RE)).fillna(False).to_numpy(dtype=bool)
+    text = pa.array(when.where(ok), type=pa.string(), from_pandas=True)
+    days = pc.strptime(pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
+    return days.to_numpy(zero_copy_only=False).astype("datetime64[D]")
 
 
 # --- the command -------------------------------------------------------------------------------

@@ -198,9 +198,14 @@ def test_chunks_number_rows_like_one_read_and_write_the_same_bytes(tmp_path, key
             for i in range(600)]
     src = write_csv(tmp_path / "in" / "hospital_stays.csv", STAY_HEADER, rows)
     assert run(tmp_path, key_file, src, out=tmp_path / "one") == 0
-    monkeypatch.setattr(tool, "CHUNK_BYTES", 4096)  # about 60 rows a chunk
+    monkeypatch.setattr(tool, "READ_BLOCK_BYTES", 2048)  # about 30 rows a block
+    monkeypatch.setattr(tool, "CHUNK_BYTES", 4096)  # a few blocks a chunk
+    seen = []
+    real = tool.process_chunk
+    monkeypatch.setattr(tool, "process_chunk", lambda frame, first, *a: seen.append(first) or real(frame, first, *a))
     assert run(tmp_path, key_file, src, out=tmp_path / "many") == 0
     assert (tmp_path / "one" / "hospital_stays.csv").read_bytes() == (tmp_path / "many" / "hospital_stays.csv").read_bytes()
+    assert len(seen) > 5 and seen[0] == 2  # several chunks, numbered on from the header's row 1
     rows[500][1] = wrong_check_digit(rows[500][1])
     write_csv(src, STAY_HEADER, rows)
     assert run(tmp_path, key_file, src, out=tmp_path / "bad") == 1
