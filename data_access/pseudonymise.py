@@ -711,8 +711,13 @@ def run(args) -> int:
         print(failed.report(limit=MAX_SHOWN, title="Pseudonymiseringen avbröts", outcome="Ingenting har skrivits."),
               file=sys.stderr)
         errors_path = args.errors or DEFAULT_ERRORS
-        failed.to_csv(errors_path)
-        print(f"Alla {len(errors)} fel finns i {errors_path} (utan värdena).", file=sys.stderr)
+        try:
+            failed.to_csv(errors_path)
+        except OSError as exc:
+            print(f"Fellistan kunde inte skrivas till {errors_path} ({exc.strerror}); ange en annan med --errors.",
+                  file=sys.stderr)
+        else:
+            print(f"Alla {len(errors)} fel finns i {errors_path} (utan värdena).", file=sys.stderr)
         return EXIT_REJECTED
     print(f"Pseudonymiserat med nyckel-id {key_id(key)}, referensdatum {options.reference_date.isoformat()}:")
     for item in written:

@@ -395,3 +395,11 @@ def test_unreadable_csv_gets_the_imports_own_messages(tmp_path, key_file, capsys
     assert "sip.csv, rad 3, kolumn municipality_code: Texten ser ut som felavkodad UTF-8" in err
     assert "ed_visits.csv: Filen innehåller nolltecken" in err
     assert not (tmp_path / "ut").exists()
+
+
+def test_an_error_file_that_cannot_be_written_still_exits_1(tmp_path, key_file, capsys):
+    src = write_csv(tmp_path / "in" / "hospital_stays.csv", STAY_HEADER, [stay("S1", "fel", "2025-08-11 08:00")])
+    code = main(["pseudonymise", "--key-file", str(key_file), "--out", str(tmp_path / "ut"),
+                 "--errors", str(tmp_path / "saknas" / "fel.csv"), str(src)])
+    assert code == 1
+    assert "Fellistan kunde inte skrivas" in capsys.readouterr().err
