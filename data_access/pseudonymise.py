@@ -248,7 +248,6 @@ def _csv_encoding(path: Path, file_name: str) -> str:
     return "cp1252"
 
 
-
 def _csv_source(path: Path, limits: ReadLimits) -> Source:
     import pyarrow as pa
     import pyarrow.csv as pacsv
