@@ -53,9 +53,9 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
 SEX_SV = {"K": "Kvinna", "M": "Man"}
 PRIVACY_NOTE = (
     "Listan visar bara pseudonymer (samverkans nyckelade person-id), aldrig namn eller personnummer. "
-    "Vem som döljer sig bakom en pseudonym kan bara er organisations dataansvariga ta reda på: pseudonymen "
-    "står i de filer ni själva har levererat, på rader med källsystemets id (t.ex. kontakt- eller "
-    "inskrivnings-id), och via det id:t hittas personen i källsystemet med din egen behörighet där. Behandlingen sker enligt patientdatalagen (PDL), som "
+    "Indikatorvyn kan inte se vem som döljer sig bakom en pseudonym. Er organisations dataansvariga hittar "
+    "pseudonymen i de filer ni själva har levererat, på rader med källsystemets id (t.ex. kontakt- eller "
+    "inskrivnings-id); med det id:t hittar du personen i källsystemet, med din egen behörighet där. Behandlingen sker enligt patientdatalagen (PDL), som "
     "begränsar åtkomsten till vad du behöver i ditt arbete, och utlämnande mellan förvaltningar stöds av "
     "25 kap. 11 § offentlighets- och sekretesslagen (OSL). Varje visning och export av listan loggas med "
     "ditt användarnamn, tid och antal rader."
