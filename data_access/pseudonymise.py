@@ -405,6 +405,7 @@ class Counts:
     coordination: int = 0
     reserve: int = 0
     reserve_like: list[int] = field(default_factory=list)  # rows of reserve values with a personnummer form
+    reserve_empty: dict[str, int] = field(default_factory=dict)  # required columns left empty on reserve rows
     filled: dict[str, int] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
 
@@ -527,6 +528,12 @@ def process_chunk(
             ids[reserve] = options.pseudonymiser(reserve_form(raw[reserve]).to_numpy(dtype=object))
         out[table.person_column] = ids
         _fill(out, frame, table, parsed, valid, rows, source, counts, add)
+        if reserve.any():
+            for name in ("birth_year", "sex", "age"):
+                col = table.column_map.get(name)
+                if col is not None and not col.nullable and name in out:
+                    empty = pd.isna(pd.Series(out[name], dtype="object")).to_numpy() & reserve
+                    counts.reserve_empty[name] = counts.reserve_empty.get(name, 0) + int(empty.sum())
     for name in PERSONNUMMER_COLUMNS[table.name]:
         if name in frame.columns and name in out and name != table.person_column:
             mask = personnummer_mask(frame[name])
@@ -716,7 +723,8 @@ def run(args) -> int:
             print(f"Fellistan kunde inte skrivas till {errors_path} ({exc.strerror}); ange en annan med --errors.",
                   file=sys.stderr)
         else:
-            print(f"Alla {len(errors)} fel finns i {errors_path} (utan värdena).", file=sys.stderr)
+            what = "Felet finns" if len(errors) == 1 else f"Alla {len(errors)} fel finns"
+            print(f"{what} i {errors_path} (utan värdena).", file=sys.stderr)
         return EXIT_REJECTED
     print(f"Pseudonymiserat med nyckel-id {key_id(key)}, referensdatum {options.reference_date.isoformat()}:")
     for item in written:
@@ -745,6 +753,15 @@ def _summary(item: Written) -> str:
 def _reserve_warnings(written: list[Written]) -> list[str]:
     lines = []
     for item in written:
+        empty = {name: k for name, k in item.counts.reserve_empty.items() if k}
+        if empty:
+            columns = TABLES[item.table].column_map
+            missing = [f"{columns[name].swedish} ({name}, {_sv(k)} {'rad' if k == 1 else 'rader'})"
+                       for name, k in empty.items()]
+            lines.append(
+                f"Varning: {item.file_name}: rader med reservnummer saknar {' och '.join(missing)}, som "
+                f"datakontraktet kräver i {item.table}. Importen avvisar raderna tills värdena finns i uttaget."
+            )
         rows = item.counts.reserve_like
         if rows:
             shown = ", ".join(str(r) for r in rows[:20]) + (" …" if len(rows) > 20 else "")

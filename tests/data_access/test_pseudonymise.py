@@ -259,7 +259,7 @@ def test_reserve_numbers_only_with_allow_reserve(tmp_path, key_file, capsys):
     assert "1 reservnummer har formen av ett personnummer" in captured.err and "rad 3" in captured.err
 
 
-def test_reserve_rows_leave_derived_columns_empty(tmp_path, key_file):
+def test_reserve_rows_leave_derived_columns_empty(tmp_path, key_file, capsys):
     src = write_csv(
         tmp_path / "in" / "home_care_enrolments.csv",
         ["enrolment_id", "personnummer", "municipality_code", "birth_year", "sex", "start_date", "end_date"],
@@ -268,6 +268,8 @@ def test_reserve_rows_leave_derived_columns_empty(tmp_path, key_file):
     assert run(tmp_path, key_file, src, extra=("--allow-reserve",)) == 0
     row = read_csv(tmp_path / "ut" / "home_care_enrolments.csv")[0]
     assert (row["person_id"], row["birth_year"], row["sex"]) == (pseudonym("RES-1"), "", "")
+    assert ("Varning: home_care_enrolments.csv: rader med reservnummer saknar födelseår (birth_year, 1 rad) och "
+            "kön (sex, 1 rad), som datakontraktet kräver i home_care_enrolments.") in capsys.readouterr().err
 
 
 # --- what is rejected ---------------------------------------------------------------------------
