@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import wait_for_app, wait_settled
 from tests.browser.test_roles import login, open_page
 
 pytestmark = pytest.mark.browser
@@ -40,11 +40,21 @@ def test_an_error_on_a_page_shows_only_a_reference(page, app_server):
     open_page(page, "Förbättringsarbete", "Förbättringsarbete")
     # A reload would start a new session, which opens the main page until the cookie has logged it in:
     # edit the link in place and rerun (Streamlit sends the address's query string with every rerun).
+    # The rerun key is only taken when the app is idle: under load a press during a late rerun (the cookie
+    # component's) was lost once, so settle first and press again if the page did not rerun.
+    wait_settled(page)
     page.evaluate("window.history.replaceState(null, '', window.location.pathname + '?cykel=99999999999999999999')")
-    page.locator("body").press("r")
-    wait_for_app(page)
+    message = page.get_by_text(re.compile("Något gick fel|Cykeln i länken finns inte"))
+    for attempt in range(2):
+        page.locator("body").press("r")
+        wait_settled(page)
+        try:
+            expect(message).to_be_visible(timeout=T if attempt else 10_000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
     expect(page.get_by_role("heading", name="Förbättringsarbete", exact=True)).to_be_visible(timeout=T)
-    expect(page.get_by_text(re.compile("Något gick fel|Cykeln i länken finns inte"))).to_be_visible(timeout=T)
     text = main_text(page)
     for leak in LEAKS:
         assert leak not in text
