@@ -231,7 +231,7 @@ def municipality_codes() -> frozenset[str]:
 
 
 def _field_error(field: str, spec: Field, text: str) -> str:
-    return f"Fältet {spec.label_sv} ('{field}') {text}"
+    return f"Fältet {spec.label_sv} {text}"  # the Swedish label only: users never see field names
 
 
 def _missing(value: Any) -> bool:
@@ -619,7 +619,7 @@ def update_area(
     if "municipality_code" in values:
         raise ValidationError(
             {
-                "municipality_code": "Fältet Kommun ('municipality_code') kan inte ändras; skapa ett nytt förbättringsområde."
+                "municipality_code": "Fältet Kommun kan inte ändras; skapa ett nytt förbättringsområde."
             }
         )
     data = _normalise_all(values, AREA_FIELDS, what="ett förbättringsområde")
@@ -1001,7 +1001,7 @@ def _add_phase(
     )  # fmt: skip
     if data["start_date"] is None:
         raise ValidationError(
-            {"start_date": "Fältet Startdatum ('start_date') är tomt; ange fasens första dag."}
+            {"start_date": "Fältet Startdatum är tomt; ange fasens första dag."}
         )
     _scope(access, data["municipality_code"])
     row = {

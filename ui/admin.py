@@ -46,18 +46,18 @@ def _grants_editor(viewer: AccessContext, prefix: str, current: tuple = ()) -> l
     names = municipality_names()
     roles = st.multiselect(
         "Roller", list(ROLES), default=[r for r in ROLES if r in {g[0] for g in current}], key=f"{prefix}_roles",
-        format_func=lambda r: ROLE_LABELS_SV[r],
+        format_func=lambda r: ROLE_LABELS_SV[r], placeholder="Välj roller",
     )
     munis = st.multiselect(
         "Kommuner (för ledningsgrupp och processledare)", _municipality_options(),
         default=sorted({s for r, s in current if SCOPE_KIND.get(r) == MUNICIPALITY and s}),
-        key=f"{prefix}_munis", format_func=lambda c: f"{names.get(c, c)} ({c})",
+        key=f"{prefix}_munis", format_func=lambda c: f"{names.get(c, c)} ({c})", placeholder="Välj kommuner",
     )
     centres_all = _care_centres(get_settings().database_url, viewer)
     current_centres = sorted({s for r, s in current if SCOPE_KIND.get(r) == CARE_CENTRE and s})
     centres = st.multiselect(
         "Vårdcentraler (för rollen vårdcentral)", sorted(set(centres_all) | set(current_centres)),
-        default=current_centres, key=f"{prefix}_centres",
+        default=current_centres, key=f"{prefix}_centres", placeholder="Välj vårdcentraler",
     )
     grants: list[tuple[str, str | None]] = []
     for role in roles:

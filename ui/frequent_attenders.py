@@ -119,7 +119,8 @@ def frequent_attender_trend_section(viewer: AccessContext) -> None:
     totals = rows.groupby("care_centre")["numerator"].sum().sort_values(ascending=False)
     own = [c for c in totals.index if viewer.care_centres is not None and c in viewer.care_centres]
     default = own or list(totals.index[:DEFAULT_CHART_CENTRES])
-    chosen = st.multiselect("Vårdcentraler i diagrammet", list(totals.index), default=default, key="fa_centres")
+    chosen = st.multiselect("Vårdcentraler i diagrammet", list(totals.index), default=default, key="fa_centres",
+                            placeholder="Välj vårdcentraler")
     shown = rows[rows["care_centre"].isin(chosen)]
     fig = go.Figure()
     for centre, part in shown.groupby("care_centre", sort=True):

@@ -311,16 +311,17 @@ def _widget(prefix: str, field: str, spec: Field, *, cycle_options: Sequence[tup
         st.date_input(label, key=key, help=help_, format="YYYY-MM-DD", min_value=dt.date(2000, 1, 1),
                       max_value=dt.date(2100, 12, 31))  # fmt: skip
     elif kind == "status":
-        st.selectbox(label, CYCLE_STATUSES, key=key, format_func=STATUS_LABELS_SV.get, help=help_)
+        st.selectbox(label, CYCLE_STATUSES, key=key, format_func=STATUS_LABELS_SV.get, help=help_,
+                     placeholder="Välj status")  # fmt: skip
     elif kind == "act":
-        st.selectbox(label, ["", *ACTS], key=key, help=help_,
+        st.selectbox(label, ["", *ACTS], key=key, help=help_, placeholder="Inget beslut ännu",
                      format_func=lambda a: ACT_LABELS_SV[a] if a else "Inget beslut ännu")  # fmt: skip
     elif kind == "indicators":
         st.multiselect(label, list(INDICATORS), key=key, help=help_, format_func=lambda i: INDICATORS[i].name_sv,
                        placeholder="Välj indikatorer")  # fmt: skip
     elif kind == "cycle_ref":
         names = dict(cycle_options)
-        st.selectbox(label, [None, *names], key=key, help=help_,
+        st.selectbox(label, [None, *names], key=key, help=help_, placeholder="Ingen",  # a None value shows this
                      format_func=lambda c: "Ingen" if c is None else names.get(c, f"cykel-id {c}"))  # fmt: skip
     else:  # pragma: no cover - every editable kind is listed above
         raise AssertionError(kind)

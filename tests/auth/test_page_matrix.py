@@ -104,6 +104,10 @@ def test_every_page_guards_itself(env, page, request):
     titles = [t.value for t in at.title]
     if page in pages_for(viewer(name)):
         assert titles and titles[0] != "Ingen behörighet", titles
+        # Swedish everywhere: an empty select shows its placeholder, Streamlit's "Choose an option" unless given
+        empty = [b for b in at.selectbox if b.value is None] + [m for m in at.multiselect if not m.value]
+        english = [b.label for b in empty if not b.placeholder or b.placeholder.startswith("Choose")]
+        assert not english, (page, english)
         text = page_text(at)
         v = viewer(name)
         if page == "mangsokare" and v.frequent_attender_list:

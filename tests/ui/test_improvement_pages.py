@@ -404,3 +404,19 @@ def test_timeline_shows_status_as_word_and_pattern_and_decisions_as_symbols():
     alt = timeline_table(cycles)
     assert alt[["Cykel", "Start", "Beslut"]].values.tolist() == [  # ... but in the table alternative
         ["PDSA 1", "2025-01-01", "–"], ["PDSA 2", "2025-02-01", "Införa"], ["PDSA 3", "–", "–"]]
+
+
+def test_no_english_placeholder_in_the_forms(env):
+    """Issue 22: the "Nästa cykel" select showed Streamlit's "Choose an option" when no next cycle was set."""
+    area = new_area(env, title="Placeholders", code="1490")  # the module's last test: 1490 may gain an area
+    new_cycle(env, area["id"], title="Första")
+    new_cycle(env, area["id"], title="Andra")
+    at = open_page(env, "processledare", "forbattringsarbete")
+    at.selectbox(key="pdsa_kommun").set_value("1490").run()
+    assert not at.exception, at.exception
+    # Streamlit's browser side shows "Choose an option" (or "Choose options") where the value is empty and
+    # no placeholder was given.
+    empty = [b for b in at.selectbox if b.value is None] + [m for m in at.multiselect if not m.value]
+    assert any(b.label.startswith("Nästa cykel") for b in empty), [b.label for b in empty]
+    for box in empty:
+        assert box.placeholder and not box.placeholder.startswith("Choose"), (box.label, box.placeholder)
