@@ -158,15 +158,24 @@ class ImportResult:
             return ValidationFailed(self.errors).report()
         lines = []
         for f in self.files:
-            if f.changed:
+            if f.rows_in_file == 0:
+                lines.append(f"{f.file_name} → {f.table}: 0 rader (bara rubrikrad), inget att läsa in.")
+            elif f.changed:
                 lines.append(
                     f"{f.file_name} → {f.table}: {f.inserted} nya, {f.replaced} ersatta, {f.unchanged} oförändrade rader."
                 )
             else:
                 lines.append(f"{f.file_name} → {f.table}: inga ändringar, alla {f.unchanged} rader fanns redan.")
         if not self.changed:
-            lines.append("Samma data var redan importerad: ingenting ändrades.")
+            lines.append(self.nothing_changed)
         return "\n".join(lines)
+
+    @property
+    def nothing_changed(self) -> str:
+        """Why an import changed nothing (for the CLI and the upload page)."""
+        if all(f.rows_in_file == 0 for f in self.files):
+            return "Filerna har inga datarader (bara rubrikrad): ingenting ändrades."
+        return "Samma data var redan importerad: ingenting ändrades."
 
 
 def import_paths(

@@ -306,9 +306,8 @@ def validate_frame(raw: pd.DataFrame, table_name: str, file_name: str) -> tuple[
             out.file_issue(f"Den obligatoriska kolumnen '{col.name}' ({col.swedish}) saknas i rubrikraden.", col.name)
     if out.issues:
         return pd.DataFrame(), out.issues
-    if len(raw) == 0:
-        out.file_issue("Filen innehåller inga datarader.")
-        return pd.DataFrame(), out.issues
+    # A header-only file is a valid delivery of zero rows (a small municipality can have no short-term
+    # stays in a month): it goes through the same steps and comes out as an empty typed frame.
 
     raw = raw.loc[:, ~pd.Index(columns).duplicated()]
     decimal_comma = bool(raw.attrs.get("decimal_comma", False))

@@ -90,7 +90,7 @@ def outcome_section(outcome: UploadOutcome) -> None:
     if result.changed:
         st.success("Importen är klar. " + (outcome.recomputed or ""), icon=":material/check_circle:")
     else:
-        st.info("Samma data var redan importerad: ingenting ändrades.", icon=":material/info:")
+        st.info(result.nothing_changed, icon=":material/info:")
     st.dataframe(
         pd.DataFrame(
             {
@@ -107,12 +107,16 @@ def outcome_section(outcome: UploadOutcome) -> None:
     )
 
 
+WHOLE_FILE = "hela filen"
+
+
 def report_frame(errors: list[ValidationIssue]) -> pd.DataFrame:
     """The validation report as a table: Fil, Rad, Kolumn, Orsak (Swedish)."""
     return pd.DataFrame(
         {
             "Fil": [e.file for e in errors],
-            "Rad": pd.array([e.row for e in errors], dtype="Int64"),
+            # A problem of the whole file has no row: say so (a missing number showed as "None")
+            "Rad": [WHOLE_FILE if e.row is None else str(e.row) for e in errors],
             "Kolumn": [e.column or "" for e in errors],
             "Orsak": [e.message for e in errors],
         }
@@ -139,8 +143,7 @@ def report_section(errors: list[ValidationIssue]) -> None:
     st.markdown("**Felrapport** – rad är radnumret i kalkylbladet (rubrikraden är rad 1).")
     if len(frame) > REPORT_ROWS_SHOWN:
         st.caption(f"Tabellen visar de första {REPORT_ROWS_SHOWN} av {len(frame)} fel; alla finns i filen nedan.")
-    st.dataframe(frame.head(REPORT_ROWS_SHOWN), hide_index=True, key="upload_report_table",
-                 column_config={"Rad": st.column_config.NumberColumn(format="%d")})
+    st.dataframe(frame.head(REPORT_ROWS_SHOWN), hide_index=True, key="upload_report_table")
     st.download_button(
         "Ladda ner alla fel (CSV)", report_csv(errors), file_name="importfel.csv", mime="text/csv",
         key="upload_report_csv", on_click="ignore",

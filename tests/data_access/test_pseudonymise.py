@@ -405,3 +405,12 @@ def test_an_error_file_that_cannot_be_written_still_exits_1(tmp_path, key_file, 
                  "--errors", str(tmp_path / "saknas" / "fel.csv"), str(src)])
     assert code == 1
     assert "Fellistan kunde inte skrivas" in capsys.readouterr().err
+
+
+def test_a_header_only_table_is_a_delivery_of_zero_rows(tmp_path, key_file, capsys):
+    src = write_csv(tmp_path / "in" / "short_term_stays.csv",
+                    ["stay_id", "personnummer", "municipality_code", "start_date", "end_date", "discharge_to"], [])
+    assert run(tmp_path, key_file, src) == 0
+    assert (tmp_path / "ut" / "short_term_stays.csv").read_text(encoding="utf-8").splitlines() == [
+        '"stay_id","person_id","municipality_code","birth_year","sex","start_date","end_date","discharge_to"']
+    assert "short_term_stays.csv → short_term_stays.csv: 0 rader." in capsys.readouterr().out

@@ -463,3 +463,30 @@ def test_the_cli_error_file_neutralises_formulas_like_every_export(sqlite_store,
     assert {"'=1+2.csv", "'+1.csv", "'-1.csv", "'@SUM(A1).csv"} <= set(cells)
     assert any(FORMULA in c for c in cells if c.startswith("'" + FORMULA))
     assert sum(row_counts(engine=sqlite_store).values()) == 0
+
+
+def test_a_header_only_file_is_stored_as_zero_rows_beside_the_others(store, tmp_path):
+    """Issue 22: a header-only file is a valid delivery of zero rows, on both backends."""
+    write(tmp_path, "short_term_stays.csv",
+          "stay_id,person_id,municipality_code,birth_year,sex,start_date,end_date,discharge_to\n")
+    write(tmp_path, "sip.csv", "sip_id,person_id,municipality_code,sip_date\nS1,P1,1490,2025-01-01\n")
+    result = import_paths([tmp_path], engine=store, user="test")
+    assert result.ok, result.errors
+    assert row_counts(engine=store)["short_term_stays"] == 0 and row_counts(engine=store)["sip"] == 1
+    assert "short_term_stays.csv → short_term_stays: 0 rader (bara rubrikrad), inget att läsa in." in result.summary()
+    again = import_paths([tmp_path / "short_term_stays.csv"], engine=store, user="test")
+    assert again.ok and not again.changed
+    assert again.summary().endswith("Filerna har inga datarader (bara rubrikrad): ingenting ändrades.")
+
+
+def test_the_sample_data_imports_with_a_header_only_file_among_its_files(sqlite_store, tmp_path):
+    sample = ROOT / "sample_data" / "default"
+    for f in sample.glob("*.csv"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    header = (sample / "short_term_stays.csv").read_text(encoding="utf-8").splitlines()[0]
+    (tmp_path / "short_term_stays.csv").write_text(header + "\n", encoding="utf-8")
+    result = import_paths([tmp_path], engine=sqlite_store, user="test")
+    assert result.ok, result.errors[:3]
+    counts = row_counts(engine=sqlite_store)
+    assert counts["short_term_stays"] == 0
+    assert counts["hospital_stays"] == sum(1 for _ in open(sample / "hospital_stays.csv", encoding="utf-8")) - 1

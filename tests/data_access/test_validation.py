@@ -91,7 +91,6 @@ BAD_CASES = [
      "kan innehålla personuppgifter"),
     ("duplicate header", "hospital_stays", STAY_HEADER + ",age\n" + GOOD_STAY + ",80\n", None, "age",
      "förekommer mer än en gång"),
-    ("no data rows", "hospital_stays", STAY_HEADER + "\n", None, None, "Filen innehåller inga datarader."),
     ("cfs out of range", "cfs_assessments",
      "assessment_id,person_id,municipality_code,birth_year,assessment_date,cfs_score\nA1,P1,1490,1940,2025-01-01,10\n",
      2, "cfs_score", "CFS-poäng 10 ska vara mellan 1 och 9."),
@@ -149,6 +148,15 @@ def test_bad_input_is_reported_with_row_column_and_swedish_reason(case, table, t
     assert issue.row == row
     assert issue.column == column
     assert issue.file == "f.csv"
+
+
+@pytest.mark.parametrize("table", ["hospital_stays", "short_term_stays", "indicator_values"])
+def test_a_header_only_file_is_a_valid_delivery_of_zero_rows(table):
+    """Issue 22: a small municipality can have no short-term stays in a month."""
+    header = ",".join(c.name for c in TABLES[table].columns if c.required)
+    frame, issues = check(table, header + "\n")
+    assert issues == []
+    assert len(frame) == 0 and list(frame.columns) == TABLES[table].column_names
 
 
 def test_at_least_thirty_distinct_bad_cases():

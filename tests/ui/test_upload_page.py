@@ -364,3 +364,21 @@ def test_mapping_without_a_choice_says_so_and_stores_nothing(upload_engine):
     at.button(key="FormSubmitter:kolada_map_form-Koppla").click().run()
     assert any("Välj både nyckeltal och indikator." in e.value for e in at.error)
     assert kolada.app_mappings(upload_engine).empty
+
+
+def test_a_header_only_file_is_a_delivery_of_zero_rows_beside_the_others(upload_engine):
+    """Issue 22: a header-only file never stops the other files, and the report says 0 rader."""
+    header_only = b"municipality_code,year,age_band,sex,population\n"
+    at = upload(admin_page(upload_engine), ("indicator_values.csv", VALUES_CSV), ("population.csv", header_only))
+    assert at.success and "Importen är klar" in at.success[0].value
+    result = next(d.value for d in at.dataframe if "Rader i filen" in d.value.columns)
+    rows = {r["Fil"]: (r["Rader i filen"], r["Nya"]) for r in result.to_dict("records")}
+    assert rows == {"indicator_values.csv": (3, 3), "population.csv": (0, 0)}
+    assert count(upload_engine, IndicatorValue) == 3 and count(upload_engine, Population) == 0
+
+
+def test_a_whole_file_problem_has_no_none_in_the_row_column(upload_engine):
+    at = upload(admin_page(upload_engine), ("population.csv", b"municipality_code,year\n1490,2025\n"))
+    report = next(d.value for d in at.dataframe if "Orsak" in d.value.columns)
+    assert set(report["Rad"]) == {"hela filen"}
+    assert "None" not in report.to_string() and "<NA>" not in report.to_string()
