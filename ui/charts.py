@@ -36,13 +36,25 @@ def sparkline_svg(periods: Sequence[str], values: Sequence[float], *, label: str
     )
 
 
+HIGHLIGHT_NAME = "Vald i filtret"
+HIGHLIGHT_MARKER = {"color": "#D55E00", "size": 15, "symbol": "diamond-open", "line": {"width": 2.5}}
+
+
+def _highlight_trace(x, y, text=None) -> go.Scatter:
+    """The chosen municipalities drawn again on top: an open diamond in its own colour and legend entry
+    (never colour alone)."""
+    return go.Scatter(x=x, y=y, mode="markers", marker=HIGHLIGHT_MARKER, name=HIGHLIGHT_NAME, text=text,
+                      hoverinfo="skip")
+
+
 def ci_dot_plot(frame: pd.DataFrame, *, value_col: str, low_col: str, high_col: str, label_col: str,
                 unit: str, reference: float | None, reference_label: str,
-                other_references: Sequence[tuple[float, str]] = ()) -> go.Figure:
+                other_references: Sequence[tuple[float, str]] = (), highlight: Sequence[str] = ()) -> go.Figure:
     """Values with 95 % confidence intervals, one row per municipality (no rank colours).
 
     ``other_references`` are (value, label) lines from elsewhere (Kolada's riket and region): each a vertical
-    line with its own dash and a legend entry that says source and year, never a colour alone.
+    line with its own dash and a legend entry that says source and year, never a colour alone. ``highlight``:
+    labels of the municipalities chosen in the filter, marked with :data:`HIGHLIGHT_MARKER`.
     """
     fig = go.Figure(
         go.Scatter(
@@ -65,6 +77,9 @@ def ci_dot_plot(frame: pd.DataFrame, *, value_col: str, low_col: str, high_col: 
     if reference is not None and reference == reference:
         fig.add_vline(x=reference, line={"color": "#000000", "dash": "dash"}, annotation_text=reference_label,
                       annotation_position="top")
+    chosen = frame[frame[label_col].isin(highlight)]
+    if len(chosen):
+        fig.add_trace(_highlight_trace(chosen[value_col], chosen[label_col]))
     labels = list(frame[label_col])
     for (value, label), dash in zip(other_references, ("dashdot", "longdash", "dot"), strict=False):
         fig.add_trace(
@@ -86,7 +101,7 @@ def ci_dot_plot(frame: pd.DataFrame, *, value_col: str, low_col: str, high_col: 
 
 
 def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, *, centre: float, scale: float, unit: str,
-                x_title: str, n_format: str = ",.0f") -> go.Figure:
+                x_title: str, n_format: str = ",.0f", highlight: Sequence[str] = ()) -> go.Figure:
     """Funnel plot: each municipality's value against its denominator, 95 % and 99,8 % limits.
 
     ``n_format``: d3 format of the denominator in the hover text (",.2f" for
@@ -112,6 +127,9 @@ def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, *, centre: float, sc
             name="Kommun", hovertemplate=f"%{{text}}: %{{y:,.1f}} (n = %{{x:{n_format}}})<extra></extra>",
         )
     )
+    chosen = points[points["label"].isin(highlight)]
+    if len(chosen):
+        fig.add_trace(_highlight_trace(chosen["n"], chosen["value"]))
     fig.update_layout(
         height=460, margin={"l": 10, "r": 20, "t": 30, "b": 40}, separators=SEPARATORS,
         xaxis={"title": x_title, "rangemode": "tozero"}, yaxis={"title": unit, "rangemode": "tozero"},

@@ -55,13 +55,16 @@ def _periods(key: tuple, sex: str, indicator_id: str) -> list[str]:
 
 @st.cache_resource(show_spinner=False, max_entries=1024)
 def _view(key: tuple, sex: str, indicator_id: str, period: str, order: str,
-          references: tuple[tuple[float, str], ...] = ()) -> ComparisonView:
-    """``references``: Kolada's riket and region lines for the period's year (:func:`ui.references.reference_lines`)."""
+          references: tuple[tuple[float, str], ...] = (), highlight: tuple[str, ...] = ()) -> ComparisonView:
+    """``references``: Kolada's riket and region lines for the period's year (:func:`ui.references.reference_lines`);
+    ``highlight``: the municipality codes chosen in the filter, marked in both charts and the table."""
     ind = INDICATORS[indicator_id]
     names = municipality_names()
     unit = ind.unit_for(key[3])
     rows = comparison_rows(store_frame(key), ind, period=period, sex=sex)
     rows["Kommun"] = rows["municipality_code"].map(names).fillna(rows["municipality_code"])
+    rows["chosen"] = rows["municipality_code"].isin(highlight)
+    chosen_names = tuple(rows.loc[rows["chosen"], "Kommun"])
     parts = rows[rows["municipality_code"] != "ALL"]
     total = rows[rows["municipality_code"] == "ALL"]
     parts = parts.sort_values("Kommun" if order == "alfabetisk" else "value", na_position="last")
@@ -71,7 +74,7 @@ def _view(key: tuple, sex: str, indicator_id: str, period: str, order: str,
     if len(shown):
         dots = ci_dot_plot(shown, value_col="value", low_col="ci_low", high_col="ci_high", label_col="Kommun",
                            unit=unit, reference=area_value, reference_label="Hela området",
-                           other_references=references)
+                           other_references=references, highlight=chosen_names)
         dots.layout.template = None
     funnel = funnel_data(rows, ind)
     funnel_fig = None
@@ -80,9 +83,18 @@ def _view(key: tuple, sex: str, indicator_id: str, period: str, order: str,
         points = shown.assign(n=shown["funnel_n"], label=shown["Kommun"])
         n_format = ",.0f" if ind.value_kind == "proportion" else ",.2f"  # thousands of person-years: 0.04 a month
         funnel_fig = funnel_plot(points, limits, centre=centre, scale=scale, unit=unit,
-                                 x_title=X_TITLES[ind.value_kind], n_format=n_format)  # fmt: skip
+                                 x_title=X_TITLES[ind.value_kind], n_format=n_format,
+                                 highlight=chosen_names)  # fmt: skip
         funnel_fig.layout.template = None
     return ComparisonView(area_value, parts, total, dots, funnel_fig, tuple(parts.loc[parts["value"].isna(), "Kommun"]))
+
+
+PERIOD_KEY = "cmp_period"
+PERIOD_PICKED = "cmp_period_picked"  # the user chose a period (else it follows the latest complete one)
+
+
+def _period_picked() -> None:
+    st.session_state[PERIOD_PICKED] = True
 
 
 def comparison_section(ctx: PageContext, ind) -> None:
@@ -92,14 +104,20 @@ def comparison_section(ctx: PageContext, ind) -> None:
     if not periods:
         st.info("Saknar underlag för vald indikator och period.")
         return
+    # The period follows the indicator's latest complete period (status ok) until the user picks one.
+    if not st.session_state.get(PERIOD_PICKED) or st.session_state.get(PERIOD_KEY) not in periods:
+        st.session_state[PERIOD_KEY] = periods[0]
+        st.session_state[PERIOD_PICKED] = False
     c1, c2 = st.columns(2)
-    period = c1.selectbox("Period", periods, key="cmp_period", format_func=period_label_sv)
+    period = c1.selectbox("Period", periods, key=PERIOD_KEY, format_func=period_label_sv,
+                          on_change=_period_picked)  # fmt: skip
     order = c2.radio("Ordning", ["alfabetisk", "värde"], key="cmp_order", horizontal=True,
                      format_func=lambda o: "Alfabetisk" if o == "alfabetisk" else "Efter värde")
     ref_key = reference_key(ind.id, ctx.viewer)
     kolada = kolada_series(ref_key, ("ALL",), ctx.filters.sex)  # riket and the area's region
     lines = tuple(reference_lines(kolada, int(period[:4]), ind.unit))
-    view_args = (key, ctx.filters.sex, ind.id, period, order, lines)
+    chosen = tuple(c for c in ctx.filters.municipalities if c != "ALL")
+    view_args = (key, ctx.filters.sex, ind.id, period, order, lines, chosen)
     view = _view(*view_args)
     if view.area_value is not None:
         st.metric(f"Hela området, {period_label_sv(period)}", format_value(view.area_value, unit))
@@ -107,6 +125,9 @@ def comparison_section(ctx: PageContext, ind) -> None:
         st.plotly_chart(view.dots, config=plotly_config(), key="cmp-dots", width="stretch")
         if lines:
             kolada_caption(ref_key, [s for s in kolada if any(f"(Kolada {s[0]})" in label for _, label in lines)])
+    if chosen:
+        st.caption(f"Kommuner valda i filtret är markerade med en öppen romb (◇) i diagrammen och med "
+                   f"”ja” i kolumnen {CHOSEN_COLUMN} i tabellen.")
     if view.hidden:
         st.caption("Visas inte (för få fall eller saknar underlag): " + ", ".join(view.hidden))
     if view.funnel is not None:
@@ -194,8 +215,11 @@ def _reference_table(key: tuple, period: str, sex: str = "T") -> tuple[pd.DataFr
     return table, note, kpis
 
 
+CHOSEN_COLUMN = "Vald i filtret"
+
+
 def _table(rows: pd.DataFrame, ind, unit: str, verdicts: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Kommun": rows["Kommun"],
             "Värde": [format_value(v, unit) for v in rows["value"]],
@@ -208,3 +232,6 @@ def _table(rows: pd.DataFrame, ind, unit: str, verdicts: list[dict]) -> pd.DataF
             "Måluppfyllelse": [assurance_text(v.get("assurance")) or "–" for v in verdicts],
         }
     )
+    if rows["chosen"].any():
+        table.insert(1, CHOSEN_COLUMN, ["ja" if c else "" for c in rows["chosen"]])
+    return table

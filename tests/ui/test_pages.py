@@ -106,3 +106,51 @@ def test_compare_shows_reference_values_with_their_source(sample_app):
                    & (values["indicator_id"] == "readmission_30d_65")].set_index("source")["value"]  # fmt: skip
     shown = refs[refs["Område"] == "Riket"].set_index("Källa")["Värde"]
     assert shown.to_dict() == {k: format_value(float(v), "%") for k, v in riket.items()}
+
+
+def plotly_figures(at) -> list[dict]:
+    import json
+
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_compare_highlights_the_municipalities_chosen_in_the_filter(sample_app):
+    """Issue 22: the Kommun filter on Jämför marked nothing; now the chosen ones are marked in both charts
+    (an open diamond with its own legend entry) and in the table."""
+    at = run_app({"kommun": "1490,1463"})
+    at.switch_page("pages/jamfor.py").run()
+    assert not at.exception, at.exception
+    dots, funnel = plotly_figures(at)[:2]
+    shown = set(dots["data"][0]["y"])  # municipalities with a value (a suppressed one has no dot)
+    marked = [t for t in dots["data"] if t.get("name") == "Vald i filtret"]
+    assert "Borås" in shown
+    assert len(marked) == 1 and set(marked[0]["y"]) == {"Borås", "Mark"} & shown
+    assert marked[0]["marker"]["symbol"] == "diamond-open"
+    assert [t for t in funnel["data"] if t.get("name") == "Vald i filtret"]
+    table = next(d.value for d in at.dataframe if "Vald i filtret" in d.value.columns)
+    assert set(table.loc[table["Vald i filtret"] == "ja", "Kommun"]) == {"Borås", "Mark"}
+    assert any("öppen romb" in c.value for c in at.caption)
+    # the whole area chosen: nothing is marked
+    at = run_app()
+    at.switch_page("pages/jamfor.py").run()
+    assert not [t for t in plotly_figures(at)[0]["data"] if t.get("name") == "Vald i filtret"]
+    assert not [d for d in at.dataframe if "Vald i filtret" in d.value.columns]
+
+
+def test_compare_period_follows_the_latest_complete_period_until_one_is_picked(sample_app):
+    at = run_app()
+    at.switch_page("pages/jamfor.py").run()
+    assert at.selectbox(key="cmp_period").index == 0  # the latest complete period
+    # Every indicator shows its own latest complete period while none was picked, also where an earlier
+    # indicator's latest period is among its options.
+    for option in at.selectbox(key="cmp_indicator").options:
+        at.selectbox(key="cmp_indicator").select(option).run()
+        assert at.selectbox(key="cmp_period").index == 0, option
+    # A picked period stays when the indicator changes (where that indicator has it).
+    options = at.selectbox(key="cmp_indicator").options
+    at.selectbox(key="cmp_indicator").select(options[0]).run()
+    older = at.selectbox(key="cmp_period").options[3]
+    at.selectbox(key="cmp_period").select(older).run()
+    picked = at.selectbox(key="cmp_period").value
+    at.selectbox(key="cmp_indicator").select(options[1]).run()
+    assert at.selectbox(key="cmp_period").value == picked
