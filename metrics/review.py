@@ -207,19 +207,55 @@ def _as_date(value) -> pd.Timestamp | None:
     return pd.Timestamp(value)
 
 
+def _open_at_month_end(c: Mapping, month_end: pd.Timestamp) -> str | None:
+    """The status a cycle had at the end of the month ("planerad" or "pågår"), or None if it was not open then.
+
+    A past month is shown as it was, not by the cycles' status today (issue 22). A cycle exists from its
+    start date or from when it was entered, whichever is earlier (neither known: always); it is closed from its Act
+    decision's date once it is "avslutad" (or its end date, or the last change, where no decision is dated).
+    It was running ("pågår") at the month's end if it had started by then, else planned.
+    """
+    start = _day(c.get("start_date"))
+    known = [d for d in (start, _day(c.get("created_at"))) if d is not None]
+    begin = min(known) if known else None  # planned from its entry, or earlier if its start is (entered late)
+    if begin is not None and begin > month_end:
+        return None
+    if c.get("status") == "avslutad":
+        closed = next((d for d in (_day(c.get(k)) for k in ("act_date", "end_date", "updated_at")) if d is not None),
+                      None)  # fmt: skip
+        if closed is None or closed <= month_end:
+            return None
+    elif c.get("status") not in OPEN_STATUSES:
+        return None
+    return "pågår" if start is not None and start <= month_end else "planerad"
+
+
+def _day(value) -> pd.Timestamp | None:
+    """The calendar day of a date or timestamp (a stored UTC time in Swedish local time), without a zone."""
+    ts = _as_date(value)
+    if ts is None:
+        return None
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("Europe/Stockholm").tz_localize(None)
+    return ts.normalize()
+
+
 def _open_cycles(mine: pd.DataFrame, month: str) -> pd.DataFrame:
-    """Cycles planned or running (whatever their dates); ``overdue``: still open after their end date."""
+    """Cycles open at the end of ``month`` (:func:`_open_at_month_end`), with the status they had then;
+    ``overdue``: running after their end date."""
     month_end = pd.Period(month, freq="M").end_time.normalize()
     rows = []
     for c in mine.to_dict("records"):
-        if c.get("status") not in OPEN_STATUSES:
+        status = _open_at_month_end(c, month_end)
+        if status is None:
             continue
         end = _as_date(c.get("end_date"))
         rows.append(
             {
                 **{k: c.get(k) for k in OPEN_CYCLE_COLUMNS},
-                "status_label": STATUS_LABELS_SV.get(c.get("status"), c.get("status")),
-                "overdue": bool(end is not None and end < month_end and c.get("status") == "pågår"),
+                "status": status,
+                "status_label": STATUS_LABELS_SV[status],
+                "overdue": bool(end is not None and end < month_end and status == "pågår"),
                 "linked_indicator_ids": list(c.get("linked_indicator_ids") or ()),
             }
         )

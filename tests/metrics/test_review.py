@@ -209,3 +209,47 @@ def test_no_streamlit_or_sqlalchemy(path):
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not imported & {"streamlit", "sqlalchemy", "data_access"}
+
+
+def test_a_past_months_open_cycles_are_those_open_at_its_end_not_today():
+    """Issue 22: "open cycles" of a past month meant the cycles open today; now those open then, with the
+    status they had then."""
+    utc = dt.timezone.utc
+    cycles = cycles_frame(
+        [
+            # running since January, closed (adopted) in March: open at the end of January and February
+            {"id": 1, "cycle_number": 1, "title": "Samtal", "status": "avslutad", "start_date": dt.date(2025, 1, 10),
+             "end_date": dt.date(2025, 1, 31), "act": "adopt", "act_date": dt.date(2025, 3, 5)},
+            # planned in December, started in March, still running: planned at the end of January
+            {"id": 2, "cycle_number": 2, "title": "Checklista", "status": "pågår", "start_date": dt.date(2025, 3, 1),
+             "created_at": dt.datetime(2024, 12, 2, 9, 0, tzinfo=utc)},
+            # entered in February with no start date: not there at the end of January
+            {"id": 3, "cycle_number": 3, "title": "Ny idé", "status": "planerad",
+             "created_at": dt.datetime(2025, 2, 3, 9, 0, tzinfo=utc)},
+            # closed at the end of January (23:30 UTC is 31 January in Sweden)
+            {"id": 4, "cycle_number": 4, "title": "Avbruten", "status": "avslutad", "start_date": dt.date(2024, 11, 1),
+             "act": "abandon", "act_date": None, "end_date": None,
+             "updated_at": dt.datetime(2025, 1, 31, 22, 30, tzinfo=utc)},
+        ]
+    )  # fmt: skip
+    results = tidy(READM, [15.0] * 15)
+
+    def open_in(month):
+        review = monthly_review(results, targets(), municipality_code="1490", month=month, cycles=cycles)
+        return review.open_cycles.set_index("cycle_id")[["status", "status_label", "overdue"]].to_dict("index")
+
+    assert open_in("2025-01") == {
+        1: {"status": "pågår", "status_label": "Pågår", "overdue": False},
+        2: {"status": "planerad", "status_label": "Planerad", "overdue": False},
+    }
+    assert open_in("2025-02") == {
+        1: {"status": "pågår", "status_label": "Pågår", "overdue": True},  # its end date passed in January
+        2: {"status": "planerad", "status_label": "Planerad", "overdue": False},
+        3: {"status": "planerad", "status_label": "Planerad", "overdue": False},
+    }
+    assert open_in("2025-03") == {
+        2: {"status": "pågår", "status_label": "Pågår", "overdue": False},
+        3: {"status": "planerad", "status_label": "Planerad", "overdue": False},
+    }
+    assert open_in("2024-12") == {4: {"status": "pågår", "status_label": "Pågår", "overdue": False},
+                                  2: {"status": "planerad", "status_label": "Planerad", "overdue": False}}

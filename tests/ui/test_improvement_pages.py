@@ -305,10 +305,24 @@ def test_monthly_review_shows_latest_values_previous_months_open_cycles_and_deci
     assert row["Senaste värde"] == format_value(float(latest["value"]), "%")
     previous = f"{format_value(float(before['value']), '%')}" if before["status"] == "ok" else "–"
     assert row["Föregående månader"].split(" · ")[0].endswith(": " + previous)
-    linked_open = pdsa.list_cycles(access=SYSTEM, municipalities=["1490"], statuses=["planerad", "pågår"],
-                                   indicator_id=READM, engine=env)  # fmt: skip
-    assert running["id"] in set(linked_open["id"])  # linked through its area
-    assert row["Öppna cykler"] == len(linked_open)
+    # "Öppna cykler" of a past month: the linked cycles open at its end (issue 22), not those open today
+    month_end = pd.Period(month, freq="M").end_time.normalize()
+
+    def day(value):
+        ts = pd.Timestamp(value)
+        return (ts.tz_convert("Europe/Stockholm").tz_localize(None) if ts.tzinfo else ts).normalize()
+
+    def open_at_end(c) -> bool:
+        begin = min(day(c[k]) for k in ("start_date", "created_at") if pd.notna(c[k]))
+        if begin > month_end:
+            return False
+        if c["status"] != "avslutad":
+            return True
+        return day(next(c[k] for k in ("act_date", "end_date", "updated_at") if pd.notna(c[k]))) > month_end
+
+    linked = pdsa.list_cycles(access=SYSTEM, municipalities=["1490"], indicator_id=READM, engine=env)
+    assert running["id"] in set(linked["id"])  # linked through its area
+    assert row["Öppna cykler"] == sum(open_at_end(c) for c in linked.to_dict("records"))
     assert row["Variation"] != "" and row["Mål"] != ""
     open_ = table(at, "Cykel", "Område", "Status")
     assert f"PDSA {running['cycle_number']}: Pågående i månaden" in set(open_["Cykel"])
