@@ -87,7 +87,8 @@ def _is_monthly(x: pd.Series) -> bool:
 
 
 def _month_ticks(x: pd.Series, max_ticks: int = 12) -> dict[str, Any]:
-    """Ticks at month starts with Swedish labels ("jan 2025") for a date axis.
+    """Ticks with Swedish labels for a date axis: "jan 2025" at month starts, or by the points' own grain —
+    "2025" for yearly points, "kv 1 2025" for quarterly ones (issue 22: a yearly chart had month ticks).
 
     Set on the axis itself so that exported images are Swedish too, whatever
     the Plotly locale of the viewer. Empty when the data span less than two
@@ -96,6 +97,17 @@ def _month_ticks(x: pd.Series, max_ticks: int = 12) -> dict[str, Any]:
     d = pd.DatetimeIndex(x).dropna()
     if d.empty:
         return {}
+    points = d.unique().sort_values()
+    if len(points) >= 2 and bool(np.all((points.day == 1) & (points.hour == 0))):
+        if bool(np.all(points.month == 1)):  # one point a year
+            step = -(-len(points) // max_ticks)
+            shown = points[::step]
+            return {"tickmode": "array", "tickvals": list(shown), "ticktext": [str(p.year) for p in shown]}
+        if bool(np.all(points.month % 3 == 1)):  # quarter starts
+            step = -(-len(points) // max_ticks)
+            shown = points[::step]
+            return {"tickmode": "array", "tickvals": list(shown),
+                    "ticktext": [f"kv {(p.month - 1) // 3 + 1} {p.year}" for p in shown]}
     months = pd.date_range(d.min().to_period("M").to_timestamp(), d.max(), freq="MS")
     if len(months) < 2:
         return {}

@@ -154,3 +154,11 @@ def test_compare_period_follows_the_latest_complete_period_until_one_is_picked(s
     picked = at.selectbox(key="cmp_period").value
     at.selectbox(key="cmp_indicator").select(options[1]).run()
     assert at.selectbox(key="cmp_period").value == picked
+
+
+def test_trend_charts_of_the_year_grain_are_labelled_by_year(sample_app):
+    at = run_app({"period": "ar"})
+    at.switch_page("pages/trender.py").run()
+    assert not at.exception, at.exception
+    ticks = plotly_figures(at)[0]["layout"]["xaxis"]["ticktext"]
+    assert ticks and all(t.isdigit() and len(t) == 4 for t in ticks), ticks

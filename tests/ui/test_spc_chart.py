@@ -269,3 +269,19 @@ def test_figure_renders_to_png(oj_table: pd.DataFrame, tmp_path: Path) -> None:
     fig.write_image(out, width=900, height=450)
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+@pytest.mark.parametrize(
+    ("freq", "n", "ticks"),
+    [
+        ("YS", 6, ["2020", "2021", "2022", "2023", "2024", "2025"]),  # issue 22: years, not month ticks
+        ("QS", 5, ["kv 1 2024", "kv 2 2024", "kv 3 2024", "kv 4 2024", "kv 1 2025"]),
+        ("MS", 3, ["jan 2024", "feb 2024", "mar 2024"]),
+    ],
+)
+def test_the_x_axis_is_labelled_by_the_points_grain(freq, n, ticks) -> None:
+    dates = pd.date_range("2020-01-01" if freq == "YS" else "2024-01-01", periods=n, freq=freq)
+    table = spc_table(pd.Series([10.0, 12, 11, 13, 12, 11][:n], index=dates), chart="run")
+    fig = build_spc_figure(table, title="Test", unit="antal")
+    assert list(fig.layout.xaxis.ticktext) == ticks
+    assert [pd.Timestamp(v) for v in fig.layout.xaxis.tickvals] == list(dates)
