@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--user", default="cli", help="Vem som importerar (loggas).")
     imp.add_argument("--errors", type=Path, default=None, help="Skriv alla fel till denna CSV-fil.")
     imp.add_argument("--no-recompute", action="store_true", help="Räkna inte om indikatorerna efteråt.")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="Provkör: visa vad som skulle ändras (nya, ersatta och oförändrade rader per tabell och "
+                          "kommun) utan att spara något.")
     sub.add_parser("migrate", help="Skapa eller uppgradera databasens schema.")
     kol = sub.add_parser("kolada", help="Importera referensvärden från Kolada (API v3) till indicator_values.")
     kol.add_argument("--file", action="append", type=Path, help="Ett sparat svar från Koladas API (JSON).")
@@ -159,7 +162,8 @@ def _import(args, engine) -> int:
     from data_access.settings import get_settings
     from data_access.validation import ValidationFailed
 
-    result = import_paths(args.paths, engine=engine, user=args.user)
+    dry_run = bool(getattr(args, "dry_run", False))
+    result = import_paths(args.paths, engine=engine, user=args.user, dry_run=dry_run)
     if not result.ok:
         failed = ValidationFailed(result.errors)
         print(failed.report(limit=100), file=sys.stderr)
@@ -168,6 +172,8 @@ def _import(args, engine) -> int:
         print(f"Alla {len(result.errors)} fel finns i {errors_path}.", file=sys.stderr)
         return 1
     print(result.summary())
+    if dry_run:
+        return 0
     if result.changed and not args.no_recompute and get_settings().recompute_after_import:
         try:
             from data_access.recompute import recompute_store

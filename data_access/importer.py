@@ -30,7 +30,7 @@ from data_access.contract import TABLES
 from data_access.db import ensure_schema, get_engine, rows_frame
 from data_access.files import ParsedTable, read_files
 from data_access.models import CONTRACT_MODELS, DataState, ImportLog
-from data_access.validation import ValidationFailed, ValidationIssue
+from data_access.validation import ValidationFailed, ValidationIssue, municipality_name
 
 Progress = Callable[[str, float], None]  # (Swedish step text, fraction 0–1)
 
@@ -42,6 +42,7 @@ READ_SPAN, STORE_SPAN = (0.0, 0.4), (0.4, 0.85)
 
 # Where upsert_frame leaves the Touched of its merge on the connection (Connection.info).
 TOUCHED_INFO = "import_touched"
+BY_MUNICIPALITY_INFO = "import_by_municipality"  # conn.info key: per-municipality counts of the last merge
 # Nullable date columns where an empty value means "still open" (still admitted, still enrolled).
 OPEN_END_COLUMNS: dict[str, str] = {
     "hospital_stays": "discharge_time",
@@ -117,6 +118,8 @@ class FileResult:
     replaced: int = 0
     unchanged: int = 0
     touched: Touched | None = field(default=None, repr=False, compare=False)
+    # municipality code → (new, replaced, unchanged) rows of this file
+    by_municipality: dict[str, tuple[int, int, int]] = field(default_factory=dict, compare=False)
 
     @property
     def changed(self) -> bool:
@@ -133,6 +136,7 @@ class ImportResult:
     errors: list[ValidationIssue] = field(default_factory=list)
     base_version: int | None = None
     data_version: int | None = None
+    dry_run: bool = False  # only counted: nothing was stored
 
     @property
     def ok(self) -> bool:
@@ -156,7 +160,7 @@ class ImportResult:
         """A Swedish summary for the CLI and the upload page."""
         if not self.ok:
             return ValidationFailed(self.errors).report()
-        lines = []
+        lines = ["Provkörning: så här skulle importen ändra databasen. Ingenting har sparats."] if self.dry_run else []
         for f in self.files:
             if f.rows_in_file == 0:
                 lines.append(f"{f.file_name} → {f.table}: 0 rader (bara rubrikrad), inget att läsa in.")
@@ -166,6 +170,10 @@ class ImportResult:
                 )
             else:
                 lines.append(f"{f.file_name} → {f.table}: inga ändringar, alla {f.unchanged} rader fanns redan.")
+            if self.dry_run and f.rows_in_file:
+                for code, (new, replaced, unchanged) in f.by_municipality.items():
+                    lines.append(f"    {municipality_name(code)} ({code}): {new} nya, {replaced} ersatta, "
+                                 f"{unchanged} oförändrade")
         if not self.changed:
             lines.append(self.nothing_changed)
         return "\n".join(lines)
@@ -175,6 +183,8 @@ class ImportResult:
         """Why an import changed nothing (for the CLI and the upload page)."""
         if all(f.rows_in_file == 0 for f in self.files):
             return "Filerna har inga datarader (bara rubrikrad): ingenting ändrades."
+        if self.dry_run:
+            return "Samma data finns redan: importen skulle inte ändra något."
         return "Samma data var redan importerad: ingenting ändrades."
 
 
@@ -185,8 +195,10 @@ def import_paths(
     user: str = "cli",
     progress: Progress | None = None,
     access: AccessContext = SYSTEM,
+    dry_run: bool = False,
 ) -> ImportResult:
-    """Validate and store files. Returns the result; never raises for bad input.
+    """Validate and store files (``dry_run``: count what would change, store nothing). Returns the result;
+    never raises for bad input.
 
     Only an administrator (or :data:`~data_access.access.SYSTEM`, the CLI)
     may import: anyone else gets :class:`~data_access.access.AccessDenied`.
@@ -201,9 +213,10 @@ def import_paths(
     try:
         parsed = read_files(paths)
     except ValidationFailed as failed:
-        _log_rejected(engine, batch, paths, failed.errors, user)
-        return ImportResult(batch, errors=failed.errors)
-    result = store_tables(parsed, engine=engine, user=user, batch_id=batch, progress=progress)
+        if not dry_run:
+            _log_rejected(engine, batch, paths, failed.errors, user)
+        return ImportResult(batch, errors=failed.errors, dry_run=dry_run)
+    result = store_tables(parsed, engine=engine, user=user, batch_id=batch, progress=progress, dry_run=dry_run)
     step("Klart", 1.0)
     return result
 
@@ -216,11 +229,16 @@ def store_tables(
     batch_id: str | None = None,
     progress: Progress | None = None,
     span: tuple[float, float] = (0.1, 0.9),
+    dry_run: bool = False,
 ) -> ImportResult:
     """Upsert already validated tables, all in one transaction.
 
     ``progress`` is called after every bulk-loaded chunk of rows with a
-    fraction that grows from ``span[0]`` to ``span[1]``.
+    fraction that grows from ``span[0]`` to ``span[1]``. ``dry_run``: the
+    same comparison with the stored rows, counted per table and municipality,
+    but no stored table is written — not even the import log or the data
+    version (``ImportResult.dry_run``). Two files of one table are each
+    compared with the store as it is (the real import would see the first).
     """
     step = progress or (lambda _text, _frac: None)
     result = ImportResult(batch_id or str(uuid.uuid4()))
@@ -228,22 +246,27 @@ def store_tables(
     total_rows = sum(len(p.frame) for p in parsed) or 1
     lo, hi = span
     done = 0
-    with engine.begin() as conn:
+    result.dry_run = dry_run
+    with engine.begin() as conn:  # a dry run writes only its temporary tables (see _upsert)
         for item in parsed:
-            step(f"Sparar {item.file_name}", lo + (hi - lo) * done / total_rows)
+            step(f"{'Provkör' if dry_run else 'Sparar'} {item.file_name}", lo + (hi - lo) * done / total_rows)
 
             def chunk_done(rows: int, _name=item.file_name, _start=done) -> None:
                 step(f"Sparar {_name}", lo + (hi - lo) * (_start + rows) / total_rows)
 
             conn.info.pop(TOUCHED_INFO, None)
+            extra = {"dry_run": True} if dry_run else {}
             if progress is None:  # no one is watching: the plain call (one bulk load per table)
-                counts = upsert_frame(conn, item.table, item.frame)
+                counts = upsert_frame(conn, item.table, item.frame, **extra)
             else:
-                counts = upsert_frame(conn, item.table, item.frame, on_chunk=chunk_done)
+                counts = upsert_frame(conn, item.table, item.frame, on_chunk=chunk_done, **extra)
             done += len(item.frame)
             fr = FileResult(item.file_name, item.table, item.sha256, len(item.frame), *counts,
-                            touched=conn.info.pop(TOUCHED_INFO, None))
+                            touched=conn.info.pop(TOUCHED_INFO, None),
+                            by_municipality=conn.info.pop(BY_MUNICIPALITY_INFO, {}))
             result.files.append(fr)
+            if dry_run:
+                continue
             conn.execute(
                 insert(ImportLog),
                 {
@@ -261,7 +284,7 @@ def store_tables(
                     "message": None,
                 },
             )
-        if any(f.changed and f.table != "indicator_values" for f in result.files):
+        if not dry_run and any(f.changed and f.table != "indicator_values" for f in result.files):
             # a table the indicators are computed from changed: the stored results are behind from now on
             result.base_version, result.data_version = bump_data_version(conn)
     step("Sparat", hi)
@@ -302,8 +325,12 @@ def import_uploads(
     engine: Engine | None = None,
     progress: Progress | None = None,
     recompute: bool | None = None,
+    dry_run: bool = False,
 ) -> UploadOutcome:
     """Import files held in memory (the upload page): read, validate, store, recompute.
+
+    ``dry_run``: read, validate and count what would change (per table and municipality), then roll
+    back: nothing is stored, logged or recomputed.
 
     ``files`` are (file name, content) pairs; the name says which table a
     CSV holds, as on the command line. Only an administrator may import; the
@@ -348,12 +375,16 @@ def import_uploads(
                 errors.extend(failed.errors)
         step("Filerna är kontrollerade", hi)
         if errors:
-            _log_rejected(engine, batch, list(expand_paths(paths)), errors, access.user)
+            if not dry_run:
+                _log_rejected(engine, batch, list(expand_paths(paths)), errors, access.user)
             step("Importen avvisades", 1.0)
-            return UploadOutcome(ImportResult(batch, errors=errors))
+            return UploadOutcome(ImportResult(batch, errors=errors, dry_run=dry_run))
         result = store_tables(parsed, engine=engine, user=access.user, batch_id=batch, progress=step,
-                              span=STORE_SPAN)
+                              span=STORE_SPAN, dry_run=dry_run)
     outcome = UploadOutcome(result)
+    if dry_run:
+        step("Klart", 1.0)
+        return outcome
     if recompute is None:
         from data_access.settings import get_settings
 
@@ -498,8 +529,12 @@ def upsert_frame(
     *,
     on_chunk: Callable[[int], None] | None = None,
     touched: list[Touched] | None = None,
+    dry_run: bool = False,
 ) -> tuple[int, int, int]:
     """Merge ``frame`` into ``table_name``; returns (inserted, replaced, unchanged).
+
+    ``dry_run``: count only — the stored table is never written (nor its indexes dropped), whatever
+    the driver does with DDL inside a transaction; only the temporary staging tables come and go.
 
     ``on_chunk(rows_loaded)`` is called as the rows are bulk-loaded (the
     long part of a large import), so that callers can show progress.
@@ -508,7 +543,7 @@ def upsert_frame(
     ``conn.info[TOUCHED_INFO]`` for :func:`store_tables`.
     """
     found: list[Touched] = []
-    counts = _upsert(conn, table_name, frame, on_chunk, found)
+    counts = _upsert(conn, table_name, frame, on_chunk, found, dry_run)
     if found:
         conn.info[TOUCHED_INFO] = found[0]
         if touched is not None:
@@ -517,7 +552,8 @@ def upsert_frame(
 
 
 def _upsert(
-    conn: Connection, table_name: str, frame: pd.DataFrame, on_chunk: Callable[[int], None] | None, touched: list
+    conn: Connection, table_name: str, frame: pd.DataFrame, on_chunk: Callable[[int], None] | None, touched: list,
+    dry_run: bool = False,
 ) -> tuple[int, int, int]:
     """The merge (``docs/data-import.md``, "How the merge runs"): every lookup goes through an index.
 
@@ -541,6 +577,9 @@ def _upsert(
     other = [c for c in cols if c not in key]
     dialect = conn.dialect.name
     col_list = ", ".join(cols)
+    if conn.execute(text(f"SELECT 1 FROM {table_name} LIMIT 1")).first() is None and dry_run:
+        conn.info[BY_MUNICIPALITY_INFO] = _by_municipality(frame, None)  # every row would be new
+        return len(frame), 0, 0
     if conn.execute(text(f"SELECT 1 FROM {table_name} LIMIT 1")).first() is None:
         # First load: nothing to merge. Building the secondary indexes once after
         # the insert is much cheaper than maintaining them row by row.
@@ -551,6 +590,7 @@ def _upsert(
         for index in indexes:
             index.create(conn)
         touched.append(_touched_first_load(table_name, frame))
+        conn.info[BY_MUNICIPALITY_INFO] = _by_municipality(frame, None)
         return len(frame), 0, 0
     stage, changes = f"stage_{table_name}", f"changes_{table_name}"
     key_list = ", ".join(key)
@@ -580,7 +620,11 @@ def _upsert(
     changed, replaced = conn.execute(text(f"SELECT count(*), coalesce(sum(replaces), 0) FROM {changes}")).one()
     changed, replaced = int(changed), int(replaced)
     unchanged = len(frame) - changed
-    if changed:
+    per_muni = conn.execute(text(
+        f"SELECT municipality_code, count(*), coalesce(sum(replaces), 0) FROM {changes} GROUP BY municipality_code"
+    )).all()  # fmt: skip
+    conn.info[BY_MUNICIPALITY_INFO] = _by_municipality(frame, {str(m): (int(n), int(r)) for m, n, r in per_muni})
+    if changed and not dry_run:
         touched.append(_touched_merge(conn, table_name, changes, replaced))
         if replaced:  # in place: the key and the indexes of unchanged columns stay as they are
             if dialect == "postgresql":
@@ -603,6 +647,17 @@ def _upsert(
     for name in (changes, stage):
         conn.exec_driver_sql(f"DROP TABLE {temp_prefix}{name}")
     return changed - replaced, replaced, unchanged
+
+
+def _by_municipality(frame: pd.DataFrame, changed: dict[str, tuple[int, int]] | None) -> dict[str, tuple[int, int, int]]:
+    """(new, replaced, unchanged) per municipality: ``changed`` maps a code to (changed, replaced) rows
+    (None: a first load, every row new)."""
+    rows = frame["municipality_code"].astype(str).value_counts().to_dict()
+    out = {}
+    for code, n in sorted(rows.items()):
+        changed_n, replaced_n = (int(n), 0) if changed is None else changed.get(code, (0, 0))
+        out[code] = (changed_n - replaced_n, replaced_n, int(n) - changed_n)
+    return out
 
 
 def _day(value) -> dt.date | None:

@@ -152,10 +152,23 @@ class ValidationFailed(Exception):
 
 
 @lru_cache(maxsize=1)
+def _municipalities() -> pd.DataFrame:
+    return pd.read_csv(Path(__file__).with_name("municipalities.csv"), dtype=str)
+
+
+@lru_cache(maxsize=1)
 def municipality_codes() -> frozenset[str]:
     """The 290 kommunkoder of Sweden (shipped as data in municipalities.csv)."""
-    frame = pd.read_csv(Path(__file__).with_name("municipalities.csv"), dtype=str)
-    return frozenset(frame["code"])
+    return frozenset(_municipalities()["code"])
+
+
+def municipality_name(code: str) -> str:
+    """The name of a kommunkod, or of riket (0000) or a region (00LL); the code itself if it is none."""
+    names = _municipalities().set_index("code")["name"]
+    if code in names.index:
+        return str(names[code])
+    regions = pd.read_csv(Path(__file__).with_name("regions.csv"), dtype=str).set_index("code")["name"]
+    return str(regions.get(code, code))
 
 
 @lru_cache(maxsize=1)

@@ -24,6 +24,7 @@ from data_access.neutralise import neutralise
 from data_access.queries import import_history
 from data_access.validation import ValidationIssue
 from ui.context import engine
+from ui.labels import municipality_names, region_names
 from ui.safe_text import md_escape
 
 REPORT_ROWS_SHOWN = 2_000  # the table shows this many; the CSV has every one
@@ -52,16 +53,21 @@ def upload_section(viewer: AccessContext) -> None:
         key="upload_files",
         help="Filens namn (eller Excel-bladets namn) anger tabellen, t.ex. ed_visits.csv eller population.xlsx.",
     )
-    if st.button("Importera", type="primary", key="upload_go", disabled=not files):
+    c1, c2 = st.columns([1, 3])
+    if c1.button("Importera", type="primary", key="upload_go", disabled=not files):
         st.session_state[_RESULT_KEY] = _run_import(viewer, [(f.name, f.getvalue()) for f in files])
+    if c2.button("Provkör: visa vad som skulle ändras", key="upload_dry_run", disabled=not files,
+                 help="Läser och kontrollerar filerna och räknar nya, ersatta och oförändrade rader per tabell "
+                      "och kommun, utan att spara något."):
+        st.session_state[_RESULT_KEY] = _run_import(viewer, [(f.name, f.getvalue()) for f in files], dry_run=True)
     outcome = st.session_state.get(_RESULT_KEY)
     if outcome is not None:
         outcome_section(outcome)
 
 
-def _run_import(viewer: AccessContext, files: list[tuple[str, bytes]]) -> UploadOutcome:
-    bar = st.progress(0.0, text="Importen börjar")
-    with st.status("Importerar …", expanded=False) as status:
+def _run_import(viewer: AccessContext, files: list[tuple[str, bytes]], *, dry_run: bool = False) -> UploadOutcome:
+    bar = st.progress(0.0, text="Provkörningen börjar" if dry_run else "Importen börjar")
+    with st.status("Provkör …" if dry_run else "Importerar …", expanded=False) as status:
 
         written: list[str] = []
 
@@ -71,12 +77,12 @@ def _run_import(viewer: AccessContext, files: list[tuple[str, bytes]]) -> Upload
                 written.append(step)
                 status.markdown(md_escape(step))
 
-        outcome = import_uploads(files, access=viewer, engine=engine(), progress=progress)
+        outcome = import_uploads(files, access=viewer, engine=engine(), progress=progress, dry_run=dry_run)
         if outcome.result.ok:
-            status.update(label="Importen är klar", state="complete")
+            status.update(label="Provkörningen är klar" if dry_run else "Importen är klar", state="complete")
         else:
-            status.update(label="Importen avvisades", state="error")
-    if outcome.result.ok and outcome.result.changed:
+            status.update(label="Importen skulle avvisas" if dry_run else "Importen avvisades", state="error")
+    if outcome.result.ok and outcome.result.changed and not dry_run:
         clear_data_caches()
     return outcome
 
@@ -86,6 +92,12 @@ def outcome_section(outcome: UploadOutcome) -> None:
     if not result.ok:
         st.error(f"Importen avbröts: {len(result.errors)} fel hittades. Ingenting har sparats.", icon=":material/error:")
         report_section(result.errors)
+        return
+    if result.dry_run:
+        st.info("Provkörning: så här skulle importen ändra databasen. Ingenting har sparats. "
+                + ("" if result.changed else result.nothing_changed), icon=":material/preview:")
+        st.dataframe(dry_run_frame(result), hide_index=True, key="upload_dry_run_table")
+        st.caption("Tryck Importera för att spara filerna.")
         return
     if result.changed:
         st.success("Importen är klar. " + (outcome.recomputed or ""), icon=":material/check_circle:")
@@ -105,6 +117,18 @@ def outcome_section(outcome: UploadOutcome) -> None:
         hide_index=True,
         key="upload_result_table",
     )
+
+
+def dry_run_frame(result) -> pd.DataFrame:
+    """What a dry run found: one row per file and municipality (new, replaced and unchanged rows)."""
+    rows = []
+    names = {**region_names(), **municipality_names()}
+    for f in result.files:
+        for code, (new, replaced, unchanged) in (f.by_municipality or {"": (0, 0, 0)}).items():
+            rows.append({"Fil": f.file_name, "Tabell": TABLES[f.table].swedish,
+                         "Kommun": names.get(code, code) if code else "–",
+                         "Nya": new, "Ersatta": replaced, "Oförändrade": unchanged})
+    return pd.DataFrame(rows, columns=["Fil", "Tabell", "Kommun", "Nya", "Ersatta", "Oförändrade"])
 
 
 WHOLE_FILE = "hela filen"

@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from data_access import importer
 from data_access.access import SYSTEM, AccessContext
@@ -490,3 +490,48 @@ def test_the_sample_data_imports_with_a_header_only_file_among_its_files(sqlite_
     counts = row_counts(engine=sqlite_store)
     assert counts["short_term_stays"] == 0
     assert counts["hospital_stays"] == sum(1 for _ in open(sample / "hospital_stays.csv", encoding="utf-8")) - 1
+
+
+def test_a_dry_run_counts_per_table_and_municipality_and_stores_nothing(store, tmp_path):
+    """Issue 22: what an import would change, before anything is stored (nor logged)."""
+    write(tmp_path, "hospital_stays.csv", STAYS)
+    assert import_paths([tmp_path], engine=store, user="test").ok
+    with store.connect() as conn:
+        logged = conn.execute(select(func.count()).select_from(ImportLog)).scalar_one()
+    changed = tmp_path / "ny"
+    changed.mkdir()
+    lines = STAYS.strip().splitlines()
+    header, rows = lines[0], lines[1:]
+    rows[0] = rows[0].replace(",akut,", ",planerad,")  # replaced
+    new_row = rows[1].replace("S2", "S9").replace(",1490,", ",1463,")  # new, in Mark
+    write(changed, "hospital_stays.csv", "\n".join([header, *rows, new_row]) + "\n")
+    before = load_table("hospital_stays", access=SYSTEM, engine=store)
+    result = import_paths([changed], engine=store, user="test", dry_run=True)
+    assert result.ok and result.dry_run and result.changed
+    (f,) = result.files
+    assert (f.inserted, f.replaced, f.unchanged) == (1, 1, 2)
+    assert f.by_municipality == {"1463": (1, 0, 1), "1490": (0, 1, 1)}
+    text = result.summary()
+    assert text.startswith("Provkörning: så här skulle importen ändra databasen. Ingenting har sparats.")
+    assert "    Mark (1463): 1 nya, 0 ersatta, 1 oförändrade" in text
+    assert "    Borås (1490): 0 nya, 1 ersatta, 1 oförändrade" in text
+    pd.testing.assert_frame_equal(load_table("hospital_stays", access=SYSTEM, engine=store), before)
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ImportLog)).scalar_one() == logged
+    assert result.data_version is None
+    real = import_paths([changed], engine=store, user="test")
+    assert [(f.inserted, f.replaced, f.unchanged) for f in real.files] == [(1, 1, 2)]
+
+
+def test_a_dry_run_into_an_empty_table_and_the_cli(sqlite_store, tmp_path):
+    write(tmp_path, "hospital_stays.csv", STAYS)
+    result = import_paths([tmp_path], engine=sqlite_store, user="test", dry_run=True)
+    assert [(f.inserted, f.by_municipality) for f in result.files] == [(3, {"1463": (1, 0, 0), "1490": (2, 0, 0)})]
+    assert row_counts(engine=sqlite_store)["hospital_stays"] == 0
+    env = {**os.environ, "DATABASE_URL": sqlite_store.url.render_as_string(hide_password=False),
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "data_access", "import", "--dry-run", str(tmp_path)],
+                          env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Provkörning" in done.stdout and "Borås (1490): 2 nya, 0 ersatta, 0 oförändrade" in done.stdout
+    assert row_counts(engine=sqlite_store)["hospital_stays"] == 0

@@ -382,3 +382,18 @@ def test_a_whole_file_problem_has_no_none_in_the_row_column(upload_engine):
     report = next(d.value for d in at.dataframe if "Orsak" in d.value.columns)
     assert set(report["Rad"]) == {"hela filen"}
     assert "None" not in report.to_string() and "<NA>" not in report.to_string()
+
+
+def test_a_dry_run_on_the_page_shows_the_changes_per_municipality_and_stores_nothing(upload_engine):
+    """Issue 22: the upload page shows what would change before anything is stored."""
+    at = admin_page(upload_engine)
+    at.file_uploader(key="upload_files").set_value([("indicator_values.csv", VALUES_CSV, "text/csv")]).run()
+    at.button(key="upload_dry_run").click().run()
+    assert not at.exception, at.exception
+    assert any(i.value.startswith("Provkörning: så här skulle importen ändra databasen. Ingenting har sparats.")
+               for i in at.info)
+    table = next(d.value for d in at.dataframe if "Kommun" in d.value.columns and "Nya" in d.value.columns)
+    assert table[["Kommun", "Nya", "Ersatta", "Oförändrade"]].values.tolist() == [
+        ["Riket", 1, 0, 0], ["Västra Götalands län", 1, 0, 0], ["Borås", 1, 0, 0]]
+    assert count(upload_engine, IndicatorValue) == 0
+    assert not [d for d in at.dataframe if "sha256" in d.value.columns and len(d.value)]  # nothing logged
