@@ -584,6 +584,11 @@ def _upsert(
         # First load: nothing to merge. Building the secondary indexes once after
         # the insert is much cheaper than maintaining them row by row.
         indexes = list(CONTRACT_MODELS[table_name].__table__.indexes)
+        if dialect == "sqlite" and indexes:
+            # SQLite's Python driver opens the transaction only before INSERT/UPDATE/DELETE: a DROP INDEX
+            # first would run outside it and stay done if the import then failed (the table would lose its
+            # indexes). A statement that changes nothing opens it now.
+            conn.exec_driver_sql(f"DELETE FROM {table_name} WHERE 0 = 1")
         for index in indexes:
             index.drop(conn)
         _bulk_insert_chunks(conn, table_name, frame, table_name, on_chunk)

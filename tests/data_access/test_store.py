@@ -535,3 +535,24 @@ def test_a_dry_run_into_an_empty_table_and_the_cli(sqlite_store, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Provkörning" in done.stdout and "Borås (1490): 2 nya, 0 ersatta, 0 oförändrade" in done.stdout
     assert row_counts(engine=sqlite_store)["hospital_stays"] == 0
+
+
+def test_a_failed_import_after_a_first_load_keeps_the_tables_indexes(store, tmp_path, monkeypatch):
+    """The first load of an empty table drops its secondary indexes and builds them again after the insert.
+    On SQLite the DROP INDEX of the import's first table ran outside the transaction (the driver opens one
+    only before INSERT/UPDATE/DELETE): an import that failed later rolled the rows back but left the table
+    without its indexes."""
+    write(tmp_path, "sip.csv", "sip_id,person_id,municipality_code,sip_date\nS1,P1,1490,2025-01-01\n")
+    before = sorted(i["name"] for i in inspect(store).get_indexes("sip"))
+    assert before, "sip has a secondary index (person_id)"
+    original = importer.upsert_frame
+
+    def failing(conn, table_name, frame, **kw):
+        original(conn, table_name, frame, **kw)
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(importer, "upsert_frame", failing)
+    with pytest.raises(RuntimeError):
+        import_paths([tmp_path], engine=store)
+    assert sorted(i["name"] for i in inspect(store).get_indexes("sip")) == before
+    assert row_counts(engine=store)["sip"] == 0
