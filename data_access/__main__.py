@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--user", default="cli", help="Vem som importerar (loggas).")
     imp.add_argument("--errors", type=Path, default=None, help="Skriv alla fel till denna CSV-fil.")
     imp.add_argument("--no-recompute", action="store_true", help="Räkna inte om indikatorerna efteråt.")
+    imp.add_argument("--duplicates", choices=["import", "skip"], default=None,
+                     help="Möjliga dubbletter (nya rader som är likadana som sparade rader i allt utom id:t): "
+                          "import = importera ändå, skip = hoppa över dem. Utan valet sparas ingenting om sådana "
+                          "finns, och de listas.")
     imp.add_argument("--dry-run", action="store_true",
                      help="Provkör: visa vad som skulle ändras (nya, ersatta och oförändrade rader per tabell och "
                           "kommun) utan att spara något.")
@@ -163,7 +167,11 @@ def _import(args, engine) -> int:
     from data_access.validation import ValidationFailed
 
     dry_run = bool(getattr(args, "dry_run", False))
-    result = import_paths(args.paths, engine=engine, user=args.user, dry_run=dry_run)
+    result = import_paths(args.paths, engine=engine, user=args.user, dry_run=dry_run,
+                          duplicates=getattr(args, "duplicates", None))
+    if result.duplicates_pending:
+        print(result.summary(), file=sys.stderr)
+        return 1
     if not result.ok:
         failed = ValidationFailed(result.errors)
         print(failed.report(limit=100), file=sys.stderr)

@@ -43,6 +43,15 @@ READ_SPAN, STORE_SPAN = (0.0, 0.4), (0.4, 0.85)
 # Where upsert_frame leaves the Touched of its merge on the connection (Connection.info).
 TOUCHED_INFO = "import_touched"
 BY_MUNICIPALITY_INFO = "import_by_municipality"  # conn.info key: per-municipality counts of the last merge
+DUPLICATES_INFO = "import_duplicates"  # conn.info key: (new id, stored id) pairs of the last merge
+# What to do with possible duplicates (issue 22): new rows equal to a stored row in everything but the id.
+# None: store nothing and ask; "import": store them too; "skip": store the rest.
+DUPLICATE_CHOICES = ("import", "skip")
+DUPLICATES_LISTED = 1000  # pairs kept for the report (all are counted)
+
+
+class _DuplicatesFound(Exception):
+    """Raised inside the import's transaction to undo it when possible duplicates need a choice."""
 # Nullable date columns where an empty value means "still open" (still admitted, still enrolled).
 OPEN_END_COLUMNS: dict[str, str] = {
     "hospital_stays": "discharge_time",
@@ -120,6 +129,10 @@ class FileResult:
     touched: Touched | None = field(default=None, repr=False, compare=False)
     # municipality code → (new, replaced, unchanged) rows of this file
     by_municipality: dict[str, tuple[int, int, int]] = field(default_factory=dict, compare=False)
+    # possible duplicates: (id in the file, id of the stored row it equals); and how many in all
+    duplicates: list[tuple[str, str]] = field(default_factory=list, compare=False)
+    n_duplicates: int = 0
+    skipped: int = 0  # possible duplicates left out ("skip")
 
     @property
     def changed(self) -> bool:
@@ -137,6 +150,7 @@ class ImportResult:
     base_version: int | None = None
     data_version: int | None = None
     dry_run: bool = False  # only counted: nothing was stored
+    duplicates_pending: bool = False  # possible duplicates found and no choice given: nothing was stored
 
     @property
     def ok(self) -> bool:
@@ -144,7 +158,8 @@ class ImportResult:
 
     @property
     def changed(self) -> bool:
-        return any(f.changed for f in self.files)
+        """Whether the import changed the store (a dry run: would change it; pending duplicates: no)."""
+        return not self.duplicates_pending and any(f.changed for f in self.files)
 
     @property
     def touched(self) -> dict[str, Touched]:
@@ -174,9 +189,41 @@ class ImportResult:
                 for code, (new, replaced, unchanged) in f.by_municipality.items():
                     lines.append(f"    {municipality_name(code)} ({code}): {new} nya, {replaced} ersatta, "
                                  f"{unchanged} oförändrade")
+        lines += self.duplicate_lines()
+        if self.duplicates_pending:
+            return "\n".join(lines)
         if not self.changed:
             lines.append(self.nothing_changed)
         return "\n".join(lines)
+
+    def duplicate_lines(self) -> list[str]:
+        """The possible duplicates in words (a warning, or why nothing was stored)."""
+        lines = []
+        for f in self.files:
+            if not f.n_duplicates:
+                continue
+            pairs = ", ".join(f"{new} = {old}" for new, old in f.duplicates[:5])
+            more = " …" if f.n_duplicates > 5 else ""
+            one = f.n_duplicates == 1
+            if f.skipped:
+                done = " Raden hoppades över." if f.skipped == 1 else f" De {f.skipped} raderna hoppades över."
+            elif not self.duplicates_pending and not self.dry_run:
+                done = " Den importerades ändå." if one else " De importerades ändå."
+            else:
+                done = ""
+            what = "1 ny rad är likadan som en sparad rad" if one else (
+                f"{f.n_duplicates} nya rader är likadana som sparade rader")
+            lines.append(
+                f"Möjliga dubbletter i {f.file_name}: {what} i allt utom id:t (id i filen = sparat id: "
+                f"{pairs}{more}).{done}"
+            )
+        if self.duplicates_pending:
+            lines.append(
+                "Ingenting har sparats. Välj vad som ska hända med dem: importera ändå "
+                "(--duplicates import) eller hoppa över dem (--duplicates skip); på sidan Ladda upp data med "
+                "knapparna under listan."
+            )
+        return lines
 
     @property
     def nothing_changed(self) -> str:
@@ -196,9 +243,10 @@ def import_paths(
     progress: Progress | None = None,
     access: AccessContext = SYSTEM,
     dry_run: bool = False,
+    duplicates: str | None = None,
 ) -> ImportResult:
-    """Validate and store files (``dry_run``: count what would change, store nothing). Returns the result;
-    never raises for bad input.
+    """Validate and store files (``dry_run``: count what would change, store nothing; ``duplicates``: see
+    :func:`store_tables`). Returns the result; never raises for bad input.
 
     Only an administrator (or :data:`~data_access.access.SYSTEM`, the CLI)
     may import: anyone else gets :class:`~data_access.access.AccessDenied`.
@@ -216,7 +264,8 @@ def import_paths(
         if not dry_run:
             _log_rejected(engine, batch, paths, failed.errors, user)
         return ImportResult(batch, errors=failed.errors, dry_run=dry_run)
-    result = store_tables(parsed, engine=engine, user=user, batch_id=batch, progress=progress, dry_run=dry_run)
+    result = store_tables(parsed, engine=engine, user=user, batch_id=batch, progress=progress, dry_run=dry_run,
+                          duplicates=duplicates)
     step("Klart", 1.0)
     return result
 
@@ -230,6 +279,7 @@ def store_tables(
     progress: Progress | None = None,
     span: tuple[float, float] = (0.1, 0.9),
     dry_run: bool = False,
+    duplicates: str | None = None,
 ) -> ImportResult:
     """Upsert already validated tables, all in one transaction.
 
@@ -239,14 +289,36 @@ def store_tables(
     but no stored table is written — not even the import log or the data
     version (``ImportResult.dry_run``). Two files of one table are each
     compared with the store as it is (the real import would see the first).
+
+    Possible duplicates (issue 22) are new rows of a table with persons that
+    equal a stored row in every column but the id (same person, same time,
+    same unit …). ``duplicates=None``: if there are any, nothing is stored
+    and ``duplicates_pending`` asks for a choice; ``"import"``: stored like
+    the rest; ``"skip"``: left out. Each file lists them either way.
     """
+    if duplicates is not None and duplicates not in DUPLICATE_CHOICES:
+        raise ValueError(f"duplicates must be one of {DUPLICATE_CHOICES} or None, not {duplicates!r}")
     step = progress or (lambda _text, _frac: None)
     result = ImportResult(batch_id or str(uuid.uuid4()))
     now = dt.datetime.now().replace(microsecond=0)
     total_rows = sum(len(p.frame) for p in parsed) or 1
     lo, hi = span
-    done = 0
     result.dry_run = dry_run
+    try:
+        _store_all(parsed, engine, user, result, step, lo, hi, total_rows, now, dry_run, duplicates,
+                   watched=progress is not None)
+    except _DuplicatesFound:  # the transaction is undone: nothing stored
+        result.duplicates_pending = True
+        result.base_version = result.data_version = None
+        return result
+    step("Sparat", hi)
+    return result
+
+
+def _store_all(parsed, engine, user, result, step, lo, hi, total_rows, now, dry_run, duplicates, *,
+               watched: bool) -> None:
+    """The transaction of :func:`store_tables` (raises :class:`_DuplicatesFound` to undo it)."""
+    done = 0
     with engine.begin() as conn:  # a dry run writes only its temporary tables (see _upsert)
         for item in parsed:
             step(f"{'Provkör' if dry_run else 'Sparar'} {item.file_name}", lo + (hi - lo) * done / total_rows)
@@ -255,8 +327,10 @@ def store_tables(
                 step(f"Sparar {_name}", lo + (hi - lo) * (_start + rows) / total_rows)
 
             conn.info.pop(TOUCHED_INFO, None)
-            extra = {"dry_run": True} if dry_run else {}
-            if progress is None:  # no one is watching: the plain call (one bulk load per table)
+            extra: dict = {"dry_run": True} if dry_run else {}
+            if duplicates is not None:
+                extra["duplicates"] = duplicates
+            if not watched:  # no one is watching: the plain call (one bulk load per table)
                 counts = upsert_frame(conn, item.table, item.frame, **extra)
             else:
                 counts = upsert_frame(conn, item.table, item.frame, on_chunk=chunk_done, **extra)
@@ -264,6 +338,8 @@ def store_tables(
             fr = FileResult(item.file_name, item.table, item.sha256, len(item.frame), *counts,
                             touched=conn.info.pop(TOUCHED_INFO, None),
                             by_municipality=conn.info.pop(BY_MUNICIPALITY_INFO, {}))
+            found, total, skipped = conn.info.pop(DUPLICATES_INFO, ([], 0, 0))
+            fr.duplicates, fr.n_duplicates, fr.skipped = found, total, skipped
             result.files.append(fr)
             if dry_run:
                 continue
@@ -287,8 +363,8 @@ def store_tables(
         if not dry_run and any(f.changed and f.table != "indicator_values" for f in result.files):
             # a table the indicators are computed from changed: the stored results are behind from now on
             result.base_version, result.data_version = bump_data_version(conn)
-    step("Sparat", hi)
-    return result
+        if duplicates is None and not dry_run and any(f.n_duplicates for f in result.files):
+            raise _DuplicatesFound
 
 
 def bump_data_version(conn: Connection) -> tuple[int, int]:
@@ -326,11 +402,12 @@ def import_uploads(
     progress: Progress | None = None,
     recompute: bool | None = None,
     dry_run: bool = False,
+    duplicates: str | None = None,
 ) -> UploadOutcome:
     """Import files held in memory (the upload page): read, validate, store, recompute.
 
     ``dry_run``: read, validate and count what would change (per table and municipality), then roll
-    back: nothing is stored, logged or recomputed.
+    back: nothing is stored, logged or recomputed. ``duplicates``: as for :func:`store_tables`.
 
     ``files`` are (file name, content) pairs; the name says which table a
     CSV holds, as on the command line. Only an administrator may import; the
@@ -380,7 +457,7 @@ def import_uploads(
             step("Importen avvisades", 1.0)
             return UploadOutcome(ImportResult(batch, errors=errors, dry_run=dry_run))
         result = store_tables(parsed, engine=engine, user=access.user, batch_id=batch, progress=step,
-                              span=STORE_SPAN, dry_run=dry_run)
+                              span=STORE_SPAN, dry_run=dry_run, duplicates=duplicates)
     outcome = UploadOutcome(result)
     if dry_run:
         step("Klart", 1.0)
@@ -530,8 +607,12 @@ def upsert_frame(
     on_chunk: Callable[[int], None] | None = None,
     touched: list[Touched] | None = None,
     dry_run: bool = False,
+    duplicates: str | None = None,
 ) -> tuple[int, int, int]:
     """Merge ``frame`` into ``table_name``; returns (inserted, replaced, unchanged).
+
+    Possible duplicates (new rows equal to a stored row but for the id) are left in
+    ``conn.info[DUPLICATES_INFO]``; ``duplicates="skip"`` leaves them out of the merge.
 
     ``dry_run``: count only — the stored table is never written (nor its indexes dropped), whatever
     the driver does with DDL inside a transaction; only the temporary staging tables come and go.
@@ -543,7 +624,7 @@ def upsert_frame(
     ``conn.info[TOUCHED_INFO]`` for :func:`store_tables`.
     """
     found: list[Touched] = []
-    counts = _upsert(conn, table_name, frame, on_chunk, found, dry_run)
+    counts = _upsert(conn, table_name, frame, on_chunk, found, dry_run, duplicates)
     if found:
         conn.info[TOUCHED_INFO] = found[0]
         if touched is not None:
@@ -553,7 +634,7 @@ def upsert_frame(
 
 def _upsert(
     conn: Connection, table_name: str, frame: pd.DataFrame, on_chunk: Callable[[int], None] | None, touched: list,
-    dry_run: bool = False,
+    dry_run: bool = False, duplicates: str | None = None,
 ) -> tuple[int, int, int]:
     """The merge (``docs/data-import.md``, "How the merge runs"): every lookup goes through an index.
 
@@ -606,6 +687,10 @@ def _upsert(
         # Keyed and WITHOUT ROWID: the rows lie in key order, whatever the order of the file, so the
         # pass below looks the stored rows up in the order of their primary key (pages read once).
         conn.exec_driver_sql("PRAGMA temp.cache_size = -131072")
+        # A rolled-back import (a failure, or possible duplicates awaiting a choice) undid the DROP of its
+        # temporary tables on this pooled connection, not their creation: clear them first.
+        for name in (changes, stage):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
         model_cols = CONTRACT_MODELS[table_name].__table__.columns
         defs = ", ".join(f"{c} {model_cols[c].type.compile(dialect=conn.dialect)}" for c in cols)
         conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} ({defs}, PRIMARY KEY ({', '.join(key)})) WITHOUT ROWID")
@@ -622,9 +707,19 @@ def _upsert(
     )
     if dialect == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {changes}")
+    if table.person_column is not None:
+        pairs, n_dups = _possible_duplicates(conn, table_name, changes, same)
+        skipped = 0
+        if n_dups and duplicates == "skip":
+            skipped = conn.exec_driver_sql(
+                f"DELETE FROM {changes} WHERE replaces = 0 AND EXISTS (SELECT 1 FROM {table_name} t WHERE "
+                + _equal_but_id(table_name, "t", changes, same) + ")"
+            ).rowcount
+        conn.info[DUPLICATES_INFO] = (pairs, n_dups, skipped)
     changed, replaced = conn.execute(text(f"SELECT count(*), coalesce(sum(replaces), 0) FROM {changes}")).one()
     changed, replaced = int(changed), int(replaced)
-    unchanged = len(frame) - changed
+    skipped = conn.info.get(DUPLICATES_INFO, ([], 0, 0))[2] if table.person_column is not None else 0
+    unchanged = len(frame) - changed - skipped
     per_muni = conn.execute(text(
         f"SELECT municipality_code, count(*), coalesce(sum(replaces), 0) FROM {changes} GROUP BY municipality_code"
     )).all()  # fmt: skip
@@ -652,6 +747,27 @@ def _upsert(
     for name in (changes, stage):
         conn.exec_driver_sql(f"DROP TABLE {temp_prefix}{name}")
     return changed - replaced, replaced, unchanged
+
+
+def _equal_but_id(table_name: str, stored: str, new: str, same: str) -> str:
+    """SQL: the stored row ``stored`` equals the new row ``new`` in every column but the id (NULL-safe)."""
+    table = TABLES[table_name]
+    person = table.person_column
+    others = [c for c in table.column_names if c not in table.key]
+    return f"{stored}.{person} = {new}.{person} AND " + " AND ".join(f"{stored}.{c} {same} {new}.{c}" for c in others)
+
+
+def _possible_duplicates(conn: Connection, table_name: str, changes: str, same: str) -> tuple[list[tuple[str, str]], int]:
+    """(new id, stored id) pairs of the new rows that equal a stored row but for the id (the first
+    :data:`DUPLICATES_LISTED`), and how many new rows do."""
+    key = TABLES[table_name].key[0]
+    match = _equal_but_id(table_name, "t", "n", same)
+    rows = conn.exec_driver_sql(
+        f"SELECT n.{key}, t.{key} FROM {changes} n JOIN {table_name} t ON {match} WHERE n.replaces = 0 "
+        f"ORDER BY n.{key}, t.{key}"
+    ).all()
+    pairs = [(str(a), str(b)) for a, b in rows]
+    return pairs[:DUPLICATES_LISTED], len({a for a, _ in pairs})
 
 
 def _by_municipality(frame: pd.DataFrame, changed: dict[str, tuple[int, int]] | None) -> dict[str, tuple[int, int, int]]:

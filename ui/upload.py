@@ -63,9 +63,26 @@ def upload_section(viewer: AccessContext) -> None:
     outcome = st.session_state.get(_RESULT_KEY)
     if outcome is not None:
         outcome_section(outcome)
+        if outcome.result.duplicates_pending and files:
+            _duplicate_choice(viewer, [(f.name, f.getvalue()) for f in files])
 
 
-def _run_import(viewer: AccessContext, files: list[tuple[str, bytes]], *, dry_run: bool = False) -> UploadOutcome:
+def _duplicate_choice(viewer: AccessContext, files: list[tuple[str, bytes]]) -> None:
+    """Possible duplicates were found and nothing was stored: the importer chooses (issue 22)."""
+    c1, c2 = st.columns(2)
+    choice = None
+    if c1.button("Importera ändå", key="upload_dups_import", help="Spara alla rader, också de möjliga dubbletterna."):
+        choice = "import"
+    if c2.button("Hoppa över dubbletterna", key="upload_dups_skip",
+                 help="Spara de andra raderna; de möjliga dubbletterna lämnas utanför."):
+        choice = "skip"
+    if choice is not None:
+        st.session_state[_RESULT_KEY] = _run_import(viewer, files, duplicates=choice)
+        st.rerun()
+
+
+def _run_import(viewer: AccessContext, files: list[tuple[str, bytes]], *, dry_run: bool = False,
+                duplicates: str | None = None) -> UploadOutcome:
     bar = st.progress(0.0, text="Provkörningen börjar" if dry_run else "Importen börjar")
     with st.status("Provkör …" if dry_run else "Importerar …", expanded=False) as status:
 
@@ -77,7 +94,8 @@ def _run_import(viewer: AccessContext, files: list[tuple[str, bytes]], *, dry_ru
                 written.append(step)
                 status.markdown(md_escape(step))
 
-        outcome = import_uploads(files, access=viewer, engine=engine(), progress=progress, dry_run=dry_run)
+        outcome = import_uploads(files, access=viewer, engine=engine(), progress=progress, dry_run=dry_run,
+                                 duplicates=duplicates)
         if outcome.result.ok:
             status.update(label="Provkörningen är klar" if dry_run else "Importen är klar", state="complete")
         else:
@@ -93,14 +111,26 @@ def outcome_section(outcome: UploadOutcome) -> None:
         st.error(f"Importen avbröts: {len(result.errors)} fel hittades. Ingenting har sparats.", icon=":material/error:")
         report_section(result.errors)
         return
+    if result.duplicates_pending:
+        st.warning("Möjliga dubbletter: nya rader som är likadana som sparade rader i allt utom id:t (samma "
+                   "person, tid, enhet …). Ingenting har sparats. Välj nedan om de ska importeras ändå eller "
+                   "hoppas över.", icon=":material/content_copy:")
+        st.dataframe(duplicates_frame(result), hide_index=True, key="upload_duplicates_table")
+        return
+    notes = result.duplicate_lines()
     if result.dry_run:
         st.info("Provkörning: så här skulle importen ändra databasen. Ingenting har sparats. "
                 + ("" if result.changed else result.nothing_changed), icon=":material/preview:")
         st.dataframe(dry_run_frame(result), hide_index=True, key="upload_dry_run_table")
+        if notes:
+            st.warning("\n\n".join(md_escape(n) for n in notes), icon=":material/content_copy:")
+            st.dataframe(duplicates_frame(result), hide_index=True, key="upload_dry_run_duplicates")
         st.caption("Tryck Importera för att spara filerna.")
         return
     if result.changed:
         st.success("Importen är klar. " + (outcome.recomputed or ""), icon=":material/check_circle:")
+        for note in notes:
+            st.info(md_escape(note), icon=":material/content_copy:")
     else:
         st.info(result.nothing_changed, icon=":material/info:")
     st.dataframe(
@@ -117,6 +147,13 @@ def outcome_section(outcome: UploadOutcome) -> None:
         hide_index=True,
         key="upload_result_table",
     )
+
+
+def duplicates_frame(result) -> pd.DataFrame:
+    """The possible duplicates as a table: the file, the row's id and the id of the stored row it equals."""
+    rows = [{"Fil": f.file_name, "Id i filen": new, "Likadan som sparad rad": old}
+            for f in result.files for new, old in f.duplicates]
+    return pd.DataFrame(rows, columns=["Fil", "Id i filen", "Likadan som sparad rad"])
 
 
 def dry_run_frame(result) -> pd.DataFrame:

@@ -556,3 +556,59 @@ def test_a_failed_import_after_a_first_load_keeps_the_tables_indexes(store, tmp_
         import_paths([tmp_path], engine=store)
     assert sorted(i["name"] for i in inspect(store).get_indexes("sip")) == before
     assert row_counts(engine=store)["sip"] == 0
+
+
+DUP_HEADER = "contact_id,person_id,municipality_code,care_centre,contact_time,contact_type\n"
+DUP_STORED = "C1,P1,1490,VC Sandared,2025-03-10 09:00,besok\nC2,P2,1490,VC Sandared,2025-03-10 09:30,telefon\n"
+
+
+def _duplicate_delivery(tmp_path: Path) -> Path:
+    folder = tmp_path / "ny"
+    folder.mkdir(exist_ok=True)
+    # D1: C1 again under a new id (everything else equal): a possible duplicate. D2: P2 at another time: new.
+    write(folder, "primary_care_contacts.csv", DUP_HEADER + "D1,P1,1490,VC Sandared,2025-03-10 09:00,besok\n"
+          "D2,P2,1490,VC Sandared,2025-03-11 09:30,telefon\n")
+    return folder
+
+
+def test_possible_duplicates_stop_the_import_until_the_importer_chooses(store, tmp_path):
+    """Issue 22: rows identical to stored ones in everything but their id are listed, and nothing is stored
+    until the importer chooses to import them anyway or to skip them."""
+    write(tmp_path, "primary_care_contacts.csv", DUP_HEADER + DUP_STORED)
+    assert import_paths([tmp_path], engine=store).ok
+    folder = _duplicate_delivery(tmp_path)
+    asked = import_paths([folder], engine=store)
+    assert asked.duplicates_pending and not asked.changed and asked.data_version is None
+    (f,) = asked.files
+    assert (f.n_duplicates, f.duplicates) == (1, [("D1", "C1")])
+    assert "Möjliga dubbletter i primary_care_contacts.csv: 1 ny rad är likadan som en sparad rad" in asked.summary()
+    assert "Ingenting har sparats." in asked.summary()
+    assert row_counts(engine=store)["primary_care_contacts"] == 2
+    preview = import_paths([folder], engine=store, dry_run=True)
+    assert not preview.duplicates_pending and preview.files[0].n_duplicates == 1
+    skipped = import_paths([folder], engine=store, duplicates="skip")
+    assert not skipped.duplicates_pending
+    assert [(f.inserted, f.replaced, f.unchanged, f.skipped) for f in skipped.files] == [(1, 0, 0, 1)]
+    stored = load_table("primary_care_contacts", access=SYSTEM, engine=store)
+    assert sorted(stored["contact_id"]) == ["C1", "C2", "D2"]
+    anyway = import_paths([folder], engine=store, duplicates="import")
+    assert [(f.inserted, f.unchanged) for f in anyway.files] == [(1, 1)]
+    assert "Den importerades ändå." in anyway.summary()
+    assert sorted(load_table("primary_care_contacts", access=SYSTEM, engine=store)["contact_id"]) == ["C1", "C2",
+                                                                                                    "D1", "D2"]
+
+
+def test_the_cli_asks_about_possible_duplicates(sqlite_store, tmp_path):
+    write(tmp_path, "primary_care_contacts.csv", DUP_HEADER + DUP_STORED)
+    assert import_paths([tmp_path], engine=sqlite_store).ok
+    folder = _duplicate_delivery(tmp_path)
+    env = {**os.environ, "DATABASE_URL": sqlite_store.url.render_as_string(hide_password=False),
+           "PYTHONPATH": str(ROOT), "RECOMPUTE_AFTER_IMPORT": "0"}
+    asked = subprocess.run([sys.executable, "-m", "data_access", "import", str(folder)], env=env,
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert asked.returncode == 1 and "--duplicates import" in asked.stderr and "D1 = C1" in asked.stderr
+    assert row_counts(engine=sqlite_store)["primary_care_contacts"] == 2
+    done = subprocess.run([sys.executable, "-m", "data_access", "import", "--duplicates", "skip", str(folder)],
+                          env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert row_counts(engine=sqlite_store)["primary_care_contacts"] == 3

@@ -397,3 +397,33 @@ def test_a_dry_run_on_the_page_shows_the_changes_per_municipality_and_stores_not
         ["Riket", 1, 0, 0], ["Västra Götalands län", 1, 0, 0], ["Borås", 1, 0, 0]]
     assert count(upload_engine, IndicatorValue) == 0
     assert not [d for d in at.dataframe if "sha256" in d.value.columns and len(d.value)]  # nothing logged
+
+
+def test_possible_duplicates_are_listed_and_the_admin_chooses(upload_engine):
+    """Issue 22: rows identical to stored ones but for the id are a warning with the rows listed; nothing is
+    stored until the admin chooses to import them anyway or to skip them."""
+    from data_access.models import PrimaryCareContact
+
+    header = "contact_id,person_id,municipality_code,care_centre,contact_time,contact_type\n"
+    stored = header + "C1,P1,1490,VC Sandared,2025-03-10 09:00,besok\n"
+    again = header + "D1,P1,1490,VC Sandared,2025-03-10 09:00,besok\nD2,P2,1490,VC Sandared,2025-03-11 09:30,besok\n"
+    with upload_engine.begin() as conn:
+        conn.execute(PrimaryCareContact.__table__.delete())
+    try:
+        assert import_uploads([("primary_care_contacts.csv", stored.encode())], access=SYSTEM, engine=upload_engine,
+                              recompute=False).result.ok
+        at = upload(admin_page(upload_engine), ("primary_care_contacts.csv", again.encode()))
+        assert at.warning and at.warning[0].value.startswith("Möjliga dubbletter")
+        listed = next(d.value for d in at.dataframe if "Id i filen" in d.value.columns)
+        assert listed.values.tolist() == [["primary_care_contacts.csv", "D1", "C1"]]
+        assert count(upload_engine, PrimaryCareContact) == 1
+        at.button(key="upload_dups_skip").click().run()
+        assert not at.exception, at.exception
+        assert at.success and "Importen är klar" in at.success[0].value
+        assert any("Raden hoppades över" in i.value for i in at.info)
+        with upload_engine.connect() as conn:
+            ids = sorted(conn.execute(select(PrimaryCareContact.contact_id)).scalars())
+        assert ids == ["C1", "D2"]
+    finally:
+        with upload_engine.begin() as conn:
+            conn.execute(PrimaryCareContact.__table__.delete())
