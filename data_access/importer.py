@@ -762,12 +762,14 @@ def _possible_duplicates(conn: Connection, table_name: str, changes: str, same: 
     :data:`DUPLICATES_LISTED`), and how many new rows do."""
     key = TABLES[table_name].key[0]
     match = _equal_but_id(table_name, "t", "n", same)
+    joined = f"FROM {changes} n JOIN {table_name} t ON {match} WHERE n.replaces = 0"
+    total = conn.exec_driver_sql(f"SELECT count(DISTINCT n.{key}) {joined}").scalar_one()
+    if not total:
+        return [], 0
     rows = conn.exec_driver_sql(
-        f"SELECT n.{key}, t.{key} FROM {changes} n JOIN {table_name} t ON {match} WHERE n.replaces = 0 "
-        f"ORDER BY n.{key}, t.{key}"
+        f"SELECT n.{key}, t.{key} {joined} ORDER BY n.{key}, t.{key} LIMIT {DUPLICATES_LISTED}"
     ).all()
-    pairs = [(str(a), str(b)) for a, b in rows]
-    return pairs[:DUPLICATES_LISTED], len({a for a, _ in pairs})
+    return [(str(a), str(b)) for a, b in rows], int(total)
 
 
 def _by_municipality(frame: pd.DataFrame, changed: dict[str, tuple[int, int]] | None) -> dict[str, tuple[int, int, int]]:
