@@ -48,7 +48,10 @@ st.caption(
 )
 verdict_legend()
 table = imp.review_table(review)
-st.dataframe(table, hide_index=True, key="mu_indicators", height=36 * (len(table) + 1) + 4)  # every row, no scrolling
+# A static table: its cells wrap, so every column fits the page at 1 400 px without scrolling (issue 22; the
+# scrolling grid hid the targets, open cycles and previous months at a meeting's screen width).
+st.table(table, hide_index=True, alt=f"Indikatorerna för {name}, {review.month_label}: värde, mål, variation, "
+         "måluppfyllelse, öppna cykler och föregående månader.")
 imp.review_sentences(review)
 
 st.subheader("Pågående förbättringsarbete")

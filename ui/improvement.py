@@ -749,7 +749,7 @@ def review_table(review) -> pd.DataFrame:
             latest = "– (för få fall)"
         else:
             latest = "saknar underlag"
-        prev = " · ".join(f"{short(r[f'prev_{k}_period'])}: {format_value(r[f'prev_{k}'], unit)}" for k in (1, 2, 3))
+        prev = " · ".join(f"{short(r[f'prev_{k}_period'])}: {_bare(r[f'prev_{k}'], unit)}" for k in (1, 2, 3))
         rows.append(
             {
                 "Indikator": r["name"],
@@ -764,6 +764,15 @@ def review_table(review) -> pd.DataFrame:
         )
     return pd.DataFrame(rows, columns=["Indikator", "Senaste värde", "Månad", "Mål", "Variation", "Måluppfyllelse",
                                        "Öppna cykler", "Föregående månader"])  # fmt: skip
+
+
+def _bare(value, unit: str) -> str:
+    """A previous month's value: per cent keeps its sign, other units are in the "Senaste värde" column."""
+    from ui.labels import decimals_for, format_number, format_value
+
+    if unit == "%" or value is None or value != value:
+        return format_value(value, unit)
+    return format_number(float(value), decimals_for(unit))
 
 
 def review_sentences(review) -> None:

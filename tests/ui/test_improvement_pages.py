@@ -49,7 +49,7 @@ def texts(at) -> str:
 
 def table(at, *columns: str) -> pd.DataFrame:
     """The first table on the page whose columns start with ``columns``."""
-    frames = [d.value for d in at.dataframe if list(d.value.columns[: len(columns)]) == list(columns)]
+    frames = [d.value for d in (*at.dataframe, *at.table) if list(d.value.columns[: len(columns)]) == list(columns)]
     assert frames, f"no table with columns {columns}"
     return frames[0]
 

@@ -168,7 +168,8 @@ def manadsuppfoljning(engine, role) -> tuple[Verdicts, object]:
     at = page(engine, role, "manadsuppfoljning")
     code = at.selectbox(key="mu_kommun").value
     assert at.selectbox(key="mu_manad").index == 0  # the latest month: the end of the other pages' default range
-    frame = next(d.value for d in at.dataframe if {"Indikator", "Variation", "Måluppfyllelse"} <= set(d.value.columns))
+    frame = next(d.value for d in (*at.dataframe, *at.table)
+                 if {"Indikator", "Variation", "Måluppfyllelse"} <= set(d.value.columns))
     said = sentence_list(at)
     out = {}
     for r in frame.to_dict("records"):
