@@ -340,7 +340,7 @@ def profile(case: str, top: int = 30) -> None:
     prof = cProfile.Profile()
     t0 = time.perf_counter()
     prof.enable()
-    written, errors, _ = pseudonymise([path], out, options)
+    written, errors = pseudonymise([path], out, options)
     prof.disable()
     print(f"{CASES[case][0]}: {time.perf_counter() - t0:.2f} s under cProfile, {len(errors)} errors")
     shutil.rmtree(out, ignore_errors=True)

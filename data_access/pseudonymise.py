@@ -493,15 +493,15 @@ def _stripped(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def process_chunk(
     frame: pd.DataFrame, first_row: int, source: Source, output: list[str], options: Options, counts: Counts
-) -> tuple[dict[str, object], list[ValidationIssue], list[ValidationIssue]]:
-    """Pseudonymise one chunk: (output columns by name, errors, warnings). Rows are numbered from ``first_row``."""
+) -> tuple[dict[str, object], list[ValidationIssue]]:
+    """Pseudonymise one chunk: (output columns by name, errors). Rows are numbered from ``first_row``; the
+    warnings of a file (reserve numbers) are counted in ``counts``."""
     table = TABLES[source.table]
     frame = frame.reset_index(drop=True)
     n = len(frame)
     counts.rows += n
     rows = np.arange(n) + first_row
     errors: list[ValidationIssue] = []
-    warnings: list[ValidationIssue] = []
     out: dict[str, object] = {name: frame[name] if name in frame.columns else np.full(n, None, dtype=object)
                               for name in output}
 
@@ -541,7 +541,7 @@ def process_chunk(
             add(mask, name, f"{PERSONNUMMER_MESSAGE} {advice}")
     order = {name: i for i, name in enumerate(table.column_names)}
     errors.sort(key=lambda e: (e.row or 0, order.get(e.column or "", -1)))
-    return out, errors, warnings
+    return out, errors
 
 
 def _fill(out, frame, table: Table, parsed, valid, rows, source, counts: Counts, add) -> None:
@@ -605,8 +605,8 @@ class Written:
 
 def pseudonymise(
     paths: list[Path], out_dir: Path, options: Options, limits: ReadLimits | None = None
-) -> tuple[list[Written], list[ValidationIssue], list[ValidationIssue]]:
-    """Pseudonymise every table in ``paths`` into ``out_dir``: (written, errors, warnings).
+) -> tuple[list[Written], list[ValidationIssue]]:
+    """Pseudonymise every table in ``paths`` into ``out_dir``: (written, errors).
 
     Nothing is written to ``out_dir`` unless ``errors`` is empty: the tables are written to a
     folder beside it first and moved in when every file has been read without an error.
@@ -616,7 +616,6 @@ def pseudonymise(
 
     limits = limits or ReadLimits.from_settings()
     found, errors = sources(paths, limits)
-    warnings: list[ValidationIssue] = []
     inputs = {p.resolve() for p in expand_paths(paths) if p.exists()}
     plans: list[tuple[Source, list[str], str]] = []
     names: dict[str, str] = {}
@@ -654,9 +653,8 @@ def pseudonymise(
             schema = pa.schema([(name, pa.string()) for name in output])
             try:
                 for first_row, frame in source.chunks:
-                    out, found_errors, found_warnings = process_chunk(frame, first_row, source, output, options, counts)
+                    out, found_errors = process_chunk(frame, first_row, source, output, options, counts)
                     errors.extend(found_errors)
-                    warnings.extend(found_warnings)
                     if errors:
                         continue  # keep reading: every error is reported, nothing is written
                     if writer is None:
@@ -674,11 +672,11 @@ def pseudonymise(
                     writer.close()
             written.append(Written(source.file_name, source.table, out_name, counts))
         if errors:
-            return [], errors, warnings
+            return [], errors
         out_dir.mkdir(parents=True, exist_ok=True)
         for item in written:
             os.replace(staging / item.out_name, out_dir / item.out_name)
-        return written, [], warnings
+        return written, []
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         for source in found:
@@ -708,7 +706,7 @@ def run(args) -> int:
         if warning:
             print(warning, file=sys.stderr)
         options = Options(key, args.reference_date or dt.date.today(), args.column, args.allow_reserve)
-        written, errors, warnings = pseudonymise(args.paths, args.out, options)
+        written, errors = pseudonymise(args.paths, args.out, options)
     except Refused as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_REJECTED
