@@ -175,7 +175,8 @@ def test_the_century_follows_the_reference_date(tmp_path, key_file):
     assert row["age"] == "99"
     # The same ten digits on a reference date a month later mean a baby born on 31 December 2026.
     assert main(["pseudonymise", "--key-file", str(key_file), "--out", str(tmp_path / "ut2"), "--reference-date",
-                 "2027-01-15", str(src)]) == 1
+                 "2027-01-15", "--errors", str(tmp_path / "fel2.csv"), str(src)]) == 1
+    assert "ligger före födelsedatumet" in (tmp_path / "fel2.csv").read_text(encoding="utf-8-sig")
 
 
 def test_same_key_and_input_give_identical_bytes_another_key_disjoint_pseudonyms(tmp_path, key_file):
