@@ -658,10 +658,11 @@ def _upsert(
     other = [c for c in cols if c not in key]
     dialect = conn.dialect.name
     col_list = ", ".join(cols)
-    if conn.execute(text(f"SELECT 1 FROM {table_name} LIMIT 1")).first() is None and dry_run:
+    empty = conn.execute(text(f"SELECT 1 FROM {table_name} LIMIT 1")).first() is None
+    if empty and dry_run:
         conn.info[BY_MUNICIPALITY_INFO] = _by_municipality(frame, None)  # every row would be new
         return len(frame), 0, 0
-    if conn.execute(text(f"SELECT 1 FROM {table_name} LIMIT 1")).first() is None:
+    if empty:
         # First load: nothing to merge. Building the secondary indexes once after
         # the insert is much cheaper than maintaining them row by row.
         indexes = list(CONTRACT_MODELS[table_name].__table__.indexes)
@@ -707,9 +708,9 @@ def _upsert(
     )
     if dialect == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {changes}")
+    skipped = 0
     if table.person_column is not None:
         pairs, n_dups = _possible_duplicates(conn, table_name, changes, same)
-        skipped = 0
         if n_dups and duplicates == "skip":
             skipped = conn.exec_driver_sql(
                 f"DELETE FROM {changes} WHERE replaces = 0 AND EXISTS (SELECT 1 FROM {table_name} t WHERE "
@@ -718,7 +719,6 @@ def _upsert(
         conn.info[DUPLICATES_INFO] = (pairs, n_dups, skipped)
     changed, replaced = conn.execute(text(f"SELECT count(*), coalesce(sum(replaces), 0) FROM {changes}")).one()
     changed, replaced = int(changed), int(replaced)
-    skipped = conn.info.get(DUPLICATES_INFO, ([], 0, 0))[2] if table.person_column is not None else 0
     unchanged = len(frame) - changed - skipped
     per_muni = conn.execute(text(
         f"SELECT municipality_code, count(*), coalesce(sum(replaces), 0) FROM {changes} GROUP BY municipality_code"

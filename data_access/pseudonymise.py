@@ -63,11 +63,11 @@ from data_access.validation import (
     DATE_RE,
     IDENTIFYING_COLUMNS,
     PERSONNUMMER_COLUMNS,
-    PERSONNUMMER_MESSAGE,
     TIMESTAMP_RE,
     ValidationFailed,
     ValidationIssue,
     personnummer_mask,
+    personnummer_message,
 )
 
 KEY_BYTES = 32
@@ -468,9 +468,8 @@ def _header_issues(source: Source, options: Options) -> tuple[list[str], list[Va
     for col in table.columns:
         if col.required and col.name not in seen and col.name not in derived and col.name != table.person_column:
             issue(f"Den obligatoriska kolumnen '{col.name}' ({col.swedish}) saknas i rubrikraden.", col.name)
+    # _derivable is empty for a table without persons; its person_column is None
     output = [c.name for c in table.columns if c.name in seen or c.name in derived or c.name == table.person_column]
-    if table.person_column is None:
-        output = [c.name for c in table.columns if c.name in seen]
     return output, issues
 
 
@@ -537,8 +536,7 @@ def process_chunk(
     for name in PERSONNUMMER_COLUMNS[table.name]:
         if name in frame.columns and name in out and name != table.person_column:
             mask = personnummer_mask(frame[name])
-            advice = "Använd ett id som inte innehåller något personnummer." if name in table.key else "Ta bort numret ur cellen."
-            add(mask, name, f"{PERSONNUMMER_MESSAGE} {advice}")
+            add(mask, name, personnummer_message(table, name))
     order = {name: i for i, name in enumerate(table.column_names)}
     errors.sort(key=lambda e: (e.row or 0, order.get(e.column or "", -1)))
     return out, errors

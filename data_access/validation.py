@@ -162,20 +162,26 @@ def municipality_codes() -> frozenset[str]:
     return frozenset(_municipalities()["code"])
 
 
+@lru_cache(maxsize=1)
+def _regions() -> pd.DataFrame:
+    return pd.read_csv(Path(__file__).with_name("regions.csv"), dtype=str)
+
+
+@lru_cache(maxsize=1)
+def _area_names() -> dict[str, str]:
+    frames = (_regions(), _municipalities())
+    return {code: name for frame in frames for code, name in zip(frame["code"], frame["name"], strict=True)}
+
+
 def municipality_name(code: str) -> str:
     """The name of a kommunkod, or of riket (0000) or a region (00LL); the code itself if it is none."""
-    names = _municipalities().set_index("code")["name"]
-    if code in names.index:
-        return str(names[code])
-    regions = pd.read_csv(Path(__file__).with_name("regions.csv"), dtype=str).set_index("code")["name"]
-    return str(regions.get(code, code))
+    return _area_names().get(code, code)
 
 
 @lru_cache(maxsize=1)
 def aggregate_codes() -> frozenset[str]:
     """Codes for the nation (0000) and the regions (00LL), allowed in indicator_values only."""
-    frame = pd.read_csv(Path(__file__).with_name("regions.csv"), dtype=str)
-    return frozenset(frame["code"])
+    return frozenset(_regions()["code"])
 
 
 def _show(value: object, limit: int = 40) -> str:
@@ -403,14 +409,20 @@ def _check_personnummer(stripped: dict[str, pd.Series], table: Table, out: _Coll
         s = stripped.get(name)
         if s is None:
             continue
-        if name == table.person_column:
-            advice = ("Byt till samverkans pseudonym: kör `python -m data_access pseudonymise` med den gemensamma "
-                      "nyckeln före leveransen (docs/pseudonymisering.md).")
-        elif name in table.key:
-            advice = "Använd ett id som inte innehåller något personnummer."
-        else:
-            advice = "Ta bort numret ur cellen."
-        out.add(personnummer_mask(s), name, f"{PERSONNUMMER_MESSAGE} {advice}")
+        out.add(personnummer_mask(s), name, personnummer_message(table, name))
+
+
+def personnummer_message(table: Table, name: str) -> str:
+    """What a cell of column ``name`` that holds a personnummer is told (the import and the pseudonymisation
+    tool say the same)."""
+    if name == table.person_column:
+        advice = ("Byt till samverkans pseudonym: kör `python -m data_access pseudonymise` med den gemensamma "
+                  "nyckeln före leveransen (docs/pseudonymisering.md).")
+    elif name in table.key:
+        advice = "Använd ett id som inte innehåller något personnummer."
+    else:
+        advice = "Ta bort numret ur cellen."
+    return f"{PERSONNUMMER_MESSAGE} {advice}"
 
 
 def personnummer_mask(s: pd.Series) -> np.ndarray:
